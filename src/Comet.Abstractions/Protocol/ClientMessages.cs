@@ -47,17 +47,21 @@ public sealed record PutRequest(
     }
 }
 
-/// <summary>A successful put: the new version's id, the context to send with a follow-up put, and how many replicas acknowledged.</summary>
-public sealed record PutResponse(string Version, string Context, int Replicas)
+/// <summary>
+/// A successful put: the new version's id, the context to send with a follow-up put, how many
+/// replicas acknowledged, and whether the key had no version before (REST answers 201 then).
+/// </summary>
+public sealed record PutResponse(string Version, string Context, int Replicas, bool Created)
 {
     public void WriteTo(ref PayloadWriter w)
     {
         w.WriteString(Version);
         w.WriteString(Context);
         w.WriteVarUInt((ulong)Replicas);
+        w.WriteBool(Created);
     }
 
-    public static PutResponse ReadFrom(ref PayloadReader r) => new(r.ReadString(), r.ReadString(), r.ReadLength(1024));
+    public static PutResponse ReadFrom(ref PayloadReader r) => new(r.ReadString(), r.ReadString(), r.ReadLength(1024), r.ReadBool());
 }
 
 /// <summary>Read a key: the live version(s), or one kept version by id.</summary>

@@ -1,0 +1,101 @@
+using Comet.Grid.Hosting;
+using Comet.Storage;
+using Comet.Storage.Memory;
+using Comet.Storage.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Comet.Silo;
+
+/// <summary>Storage configuration of the silo executable (section <c>Comet:Storage</c>).</summary>
+public sealed class StorageSettings
+{
+    /// <summary><c>sqlite</c> (default, embedded) or <c>memory</c> (nothing survives a restart).</summary>
+    public string Provider { get; set; } = "sqlite";
+
+    /// <summary>The SQLite database file; one file serves every silo of a local cluster.</summary>
+    public string SqlitePath { get; set; } = "data/comet.db";
+}
+
+/// <summary>Settings of the in-process local cluster (section <c>Comet:LocalCluster</c>).</summary>
+public sealed class LocalClusterSettings
+{
+    /// <summary>How many silos to start in this process when no <c>--silo-id</c> is given.</summary>
+    public int Silos { get; set; } = 3;
+}
+
+public static class SiloServices
+{
+    public static IServiceCollection AddCometSilos(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddHostedService(sp => new SiloHostedService(configuration, sp.GetRequiredService<ILoggerFactory>()));
+        return services;
+    }
+}
+
+/// <summary>
+/// Starts the configured silos after the host starts and stops them cleanly (finishing in-flight
+/// turns and writing state) when the host stops. Without an explicit silo id it runs the dev
+/// local cluster: 3 silos on 127.0.0.1, HTTP 8080-8082, silo ports 11111-11113, gateways 30000-30002.
+/// </summary>
+public sealed class SiloHostedService : IHostedService
+{
+    private readonly IConfiguration _configuration;
+    private readonly ILoggerFactory _loggers;
+    private readonly List<Grid.Hosting.Silo> _silos = [];
+    private IStorageProvider? _storage;
+
+    public SiloHostedService(IConfiguration configuration, ILoggerFactory loggers)
+    {
+        _configuration = configuration;
+        _loggers = loggers;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var storage = _configuration.GetSection("Comet:Storage").Get<StorageSettings>() ?? new StorageSettings();
+        _storage = OpenStorage(storage);
+        var section = _configuration.GetSection("Comet:Silo");
+        var single = section["SiloId"] is not null;
+        var count = single ? 1 : Math.Max(1, _configuration.GetSection("Comet:LocalCluster").Get<LocalClusterSettings>()?.Silos ?? 3);
+        var logger = _loggers.CreateLogger("Comet.Silo");
+        for (var i = 0; i < count; i++)
+        {
+            var options = new SiloOptions();
+            section.Bind(options);
+            if (!single)
+            {
+                options.SiloId = $"silo-{i + 1}";
+                options.SiloPort += i;
+                options.GatewayPort += i;
+                if (options.HttpPort > 0) options.HttpPort += i;
+            }
+            var silo = new Grid.Hosting.Silo(options, _storage, ownsStorage: false, _loggers);
+            await silo.StartAsync(cancellationToken).ConfigureAwait(false);
+            _silos.Add(silo);
+            logger.LogInformation("Silo {Silo} up: REST {Http}, gateway {Host}:{Gateway}, silo port {SiloPort}, storage {Storage}",
+                silo.Id, silo.HttpPort >= 0 ? silo.HttpAddress : "off", options.Host, silo.GatewayPort, silo.SiloPort,
+                storage.Provider == "memory" ? "memory" : Path.GetFullPath(storage.SqlitePath));
+        }
+        if (!single && _silos.Count > 0 && _silos[0].Options.DevMode)
+            logger.LogWarning("Dev mode: namespace 'default' is open to anonymous clients on loopback. Configure namespaces and keys for production.");
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var silo in Enumerable.Reverse(_silos)) await silo.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (_storage is not null) await _storage.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static IStorageProvider OpenStorage(StorageSettings settings)
+    {
+        if (settings.Provider.Equals("memory", StringComparison.OrdinalIgnoreCase)) return new MemoryStorageProvider();
+        if (!settings.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOperationException($"Unknown storage provider '{settings.Provider}'; use sqlite or memory.");
+        var directory = Path.GetDirectoryName(Path.GetFullPath(settings.SqlitePath));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        return new SqliteStorageProvider(new SqliteStorageOptions { DataSource = settings.SqlitePath });
+    }
+}

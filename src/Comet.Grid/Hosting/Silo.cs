@@ -1,0 +1,197 @@
+using System.Net;
+using Comet.Abstractions.Wire;
+using Comet.Grid.Gateway;
+using Comet.Grid.Grains;
+using Comet.Grid.Membership;
+using Comet.Grid.Messaging;
+using Comet.Grid.Replication;
+using Comet.Grid.Transport;
+using Comet.Sandbox;
+using Comet.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Comet.Grid.Hosting;
+
+/// <summary>
+/// One silo: membership agent, catalog of key grains, coordinator, the silo-to-silo and client
+/// gateway listeners, and the HTTP endpoint (REST gateway; the admin API plugs in through
+/// <see cref="ConfigureHttp"/>). Started and stopped by the silo executable's hosted service,
+/// and directly by <see cref="TestCluster"/>.
+/// </summary>
+public sealed class Silo : IAsyncDisposable
+{
+    private readonly SiloOptions _options;
+    private readonly IStorageProvider _storage;
+    private readonly bool _ownsStorage;
+    private readonly ILoggerFactory _loggers;
+    private readonly TimeProvider _time;
+    private readonly AsoSandboxOptions _sandboxOptions;
+    private AsoRuntime? _sandbox;
+    private MembershipService? _membership;
+    private Catalog? _catalog;
+    private FrameConnector? _connector;
+    private SiloDirectory? _directory;
+    private FrameListener? _siloListener;
+    private FrameListener? _gatewayListener;
+    private WebApplication? _http;
+    private int _state; // 0 new, 1 started, 2 stopped
+
+    public Silo(SiloOptions options, IStorageProvider storage, bool ownsStorage = false, ILoggerFactory? loggers = null,
+        AsoSandboxOptions? sandbox = null, TimeProvider? time = null, TransportFaults? faults = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _storage = storage;
+        _ownsStorage = ownsStorage;
+        _loggers = loggers ?? NullLoggerFactory.Instance;
+        _sandboxOptions = sandbox ?? new AsoSandboxOptions();
+        _sandboxOptions.Validate();
+        _time = time ?? TimeProvider.System;
+        Faults = faults ?? new TransportFaults();
+    }
+
+    public SiloOptions Options => _options;
+
+    public string Id => _options.SiloId;
+
+    /// <summary>Fault injection on this silo's real sockets (tests: network partitions).</summary>
+    public TransportFaults Faults { get; }
+
+    public int SiloPort => _siloListener?.Port ?? throw NotStarted();
+
+    public int GatewayPort => _gatewayListener?.Port ?? throw NotStarted();
+
+    /// <summary>The bound HTTP port, or -1 when HTTP is disabled.</summary>
+    public int HttpPort { get; private set; } = -1;
+
+    public string HttpAddress => $"http://{_options.Host}:{HttpPort}";
+
+    public MembershipView View => _membership?.View ?? throw NotStarted();
+
+    public MembershipService Membership => _membership ?? throw NotStarted();
+
+    public Catalog Catalog => _catalog ?? throw NotStarted();
+
+    public ClientGateway Gateway { get; private set; } = null!;
+
+    /// <summary>Extra HTTP endpoints (the admin API) mapped when the silo starts.</summary>
+    public Action<WebApplication, Silo>? ConfigureHttp { get; set; }
+
+    public DateTimeOffset StartedAt { get; private set; }
+
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0) throw new InvalidOperationException("A silo starts once.");
+        var logger = _loggers.CreateLogger("Comet.Silo." + Id);
+        StartedAt = _time.GetUtcNow();
+        _sandbox = new AsoRuntime(_sandboxOptions);
+        var replicas = await _storage.OpenTableAsync(ReplicaStore.TableName, ct).ConfigureAwait(false);
+        var timers = await _storage.OpenTableAsync(TimerRegistry.TableName, ct).ConfigureAwait(false);
+        var membershipTable = new MembershipTable(await _storage.OpenTableAsync(MembershipTable.TableName, ct).ConfigureAwait(false));
+
+        var hello = new Hello(NodeRole.Silo, Id);
+        var connectionOptions = new FrameConnectionOptions { Faults = Faults };
+        _connector = new FrameConnector(new FrameConnectorOptions { Connection = connectionOptions }, hello);
+
+        // The membership view is needed by everything below, but the row can only be written once
+        // the listeners have their ports; until then the view holds this silo alone.
+        Func<MembershipView> view = () => _membership!.View;
+        _directory = new SiloDirectory(_connector, view);
+        var neighbours = new GridNeighbours(_options, view, _directory, _time);
+        var runtime = new GrainRuntime(_options, _sandbox, new ReplicaStore(replicas, Id), new TimerRegistry(timers, Id), neighbours, _time, logger);
+        _catalog = new Catalog(runtime, hash => view().Ring.PartitionOf(hash));
+        neighbours.Catalog = _catalog;
+        var replicaClient = new ReplicaClient(Id, _catalog, _directory, _options.Limits);
+        var coordinator = new Coordinator(_options, view, replicaClient, _catalog, _sandboxOptions, _time);
+        Gateway = new ClientGateway(Id, coordinator, _directory, view);
+        var handler = new SiloRequestHandler(Gateway, _catalog, _options.Limits, logger);
+
+        var address = IPAddress.Parse(_options.Host);
+        _siloListener = new FrameListener(new FrameListenerOptions { EndPoint = new IPEndPoint(address, _options.SiloPort), Connection = connectionOptions },
+            hello, handler, _loggers.CreateLogger<FrameListener>());
+        _gatewayListener = new FrameListener(new FrameListenerOptions { EndPoint = new IPEndPoint(address, _options.GatewayPort), Connection = new FrameConnectionOptions { Faults = Faults } },
+            new Hello(NodeRole.Silo, Id), handler, _loggers.CreateLogger<FrameListener>());
+        _siloListener.Start();
+        _gatewayListener.Start();
+
+        if (_options.HttpPort >= 0) await StartHttpAsync(ct).ConfigureAwait(false);
+
+        var self = new MembershipEntry(Id, _options.Host, _siloListener.Port, _gatewayListener.Port, HttpPort, SiloStatus.Joining,
+            StartedAt.ToUnixTimeMilliseconds(), StartedAt.ToUnixTimeMilliseconds(), []);
+        _membership = new MembershipService(membershipTable, _options, self, _time, logger);
+        await _membership.StartAsync(ct).ConfigureAwait(false);
+        _catalog.Start();
+        await _catalog.ReactivateTimersAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task StartHttpAsync(CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_loggers);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Parse(_options.Host), _options.HttpPort);
+            k.Limits.MaxRequestBodySize = _options.Limits.MaxValueBytes + 64 * 1024;
+        });
+        var app = builder.Build();
+        app.MapRestGateway(this);
+        ConfigureHttp?.Invoke(app, this);
+        await app.StartAsync(ct).ConfigureAwait(false);
+        _http = app;
+        var address = app.Urls.First();
+        HttpPort = new Uri(address).Port;
+    }
+
+    /// <summary>
+    /// Clean shutdown: leave the membership (others re-route at once), stop accepting, let
+    /// in-flight requests finish, write every dirty activation.
+    /// </summary>
+    public async Task StopAsync(CancellationToken ct = default)
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1) return;
+        if (_membership is not null) await _membership.LeaveAsync(ct).ConfigureAwait(false);
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        grace.CancelAfter(_options.ShutdownGrace);
+        if (_http is not null) await _http.StopAsync(grace.Token).ConfigureAwait(false);
+        if (_gatewayListener is not null) await _gatewayListener.StopAsync(grace.Token).ConfigureAwait(false);
+        if (_siloListener is not null) await _siloListener.StopAsync(grace.Token).ConfigureAwait(false);
+        if (_catalog is not null) await _catalog.StopAsync().ConfigureAwait(false);
+        await DisposeResourcesAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Simulates a crash in-process: sockets close, timers stop, nothing more is written, and the
+    /// membership row is left as it was (others must notice the silence).
+    /// </summary>
+    public async Task KillAsync()
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1) return;
+        _catalog?.Abandon();
+        if (_membership is not null) await _membership.DisposeAsync().ConfigureAwait(false);
+        if (_gatewayListener is not null) await _gatewayListener.DisposeAsync().ConfigureAwait(false);
+        if (_siloListener is not null) await _siloListener.DisposeAsync().ConfigureAwait(false);
+        if (_http is not null) await _http.StopAsync(new CancellationToken(true)).ConfigureAwait(false);
+        await DisposeResourcesAsync().ConfigureAwait(false);
+    }
+
+    private async Task DisposeResourcesAsync()
+    {
+        if (_http is not null) await _http.DisposeAsync().ConfigureAwait(false);
+        if (_membership is not null) await _membership.DisposeAsync().ConfigureAwait(false);
+        if (_gatewayListener is not null) await _gatewayListener.DisposeAsync().ConfigureAwait(false);
+        if (_siloListener is not null) await _siloListener.DisposeAsync().ConfigureAwait(false);
+        if (_directory is not null) await _directory.DisposeAsync().ConfigureAwait(false);
+        _sandbox?.Dispose();
+        if (_ownsStorage) await _storage.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private static InvalidOperationException NotStarted() => new("The silo has not started.");
+}

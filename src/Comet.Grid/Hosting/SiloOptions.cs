@@ -1,0 +1,120 @@
+using Comet.Abstractions.Options;
+
+namespace Comet.Grid.Hosting;
+
+/// <summary>
+/// Everything one silo is configured with (bound from configuration section <c>Comet:Silo</c> and
+/// command-line flags). Defaults follow Orleans for ports and DESIGN.md for the grid.
+/// </summary>
+public sealed class SiloOptions
+{
+    /// <summary>Stable id of this silo (its replicas are stored under it; keep it across restarts).</summary>
+    public string SiloId { get; set; } = "silo-1";
+
+    /// <summary>Address other silos and clients use to reach this silo.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>Silo-to-silo port (Orleans: 11111). 0 picks a free port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Client gateway port for the binary protocol (Orleans: 30000). 0 picks a free port.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>HTTP port of the REST gateway and admin API. 0 picks a free port; -1 disables HTTP.</summary>
+    public int HttpPort { get; set; } = 8080;
+
+    /// <summary>Number of equal ring partitions Q (a power of two; every silo of a cluster must agree).</summary>
+    public int Partitions { get; set; } = 1024;
+
+    /// <summary>Spare silos past the preference list that an ASO's <c>comet.lookup()</c> names, and that hold hints.</summary>
+    public int Spares { get; set; } = 2;
+
+    /// <summary>Versions each replica keeps for history, the live ones included (V).</summary>
+    public int HistoryDepth { get; set; } = 8;
+
+    /// <summary>Bytes of values kept in one key's history; older versions beyond it keep only their metadata.</summary>
+    public int HistoryBudgetBytes { get; set; } = 512 * 1024;
+
+    /// <summary>An activation unused for this long is deactivated (its state is already persisted).</summary>
+    public TimeSpan IdleActivationAge { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often idle activations are collected and dirty replica-local state is written.</summary>
+    public TimeSpan CollectionPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Replica-local state changed by handlers (a get counter) is written at most this long after the change.</summary>
+    public TimeSpan StateFlushDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a coordinator waits for replicas before answering with what it has.</summary>
+    public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often this silo writes its IAmAlive time to the membership table.</summary>
+    public TimeSpan IAmAlivePeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often this silo re-reads the membership table.</summary>
+    public TimeSpan MembershipRefreshPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A silo whose IAmAlive is older than this is not placed on the ring.</summary>
+    public TimeSpan IAmAliveTimeout { get; set; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>Time given to in-flight requests at a clean shutdown.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Dev mode: anonymous clients from loopback may use namespaces that allow it.</summary>
+    public bool DevMode { get; set; } = true;
+
+    /// <summary>Application namespaces, by name. A request to any other namespace is refused.</summary>
+    public Dictionary<string, NamespaceOptions> Namespaces { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["default"] = new NamespaceOptions { AllowAnonymous = true },
+    };
+
+    /// <summary>Size limits on keys, values and code.</summary>
+    public ObjectLimits Limits { get; set; } = new();
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(SiloId) || SiloId.Contains('/', StringComparison.Ordinal))
+            throw new ArgumentException("SiloId must be non-empty and must not contain '/'.");
+        if (Partitions < 1 || (Partitions & (Partitions - 1)) != 0) throw new ArgumentException("Partitions must be a power of two.");
+        if (HistoryDepth < 1) throw new ArgumentException("HistoryDepth must be at least 1.");
+        if (Spares < 0) throw new ArgumentException("Spares must not be negative.");
+        Limits.Validate();
+        foreach (var (name, ns) in Namespaces)
+        {
+            Comet.Abstractions.Keys.ObjectKey.ValidateNamespace(name, Limits);
+            ns.Validate(name);
+        }
+    }
+}
+
+/// <summary>One application namespace (tenant): its replication and lifetime settings.</summary>
+public sealed class NamespaceOptions
+{
+    /// <summary>Replicas per key.</summary>
+    public int N { get; set; } = 3;
+
+    /// <summary>Replicas that must answer a get.</summary>
+    public int R { get; set; } = 2;
+
+    /// <summary>Replicas that must acknowledge a put.</summary>
+    public int W { get; set; } = 2;
+
+    /// <summary>Lifetime of a put that names none (OpenDHT). Zero: no expiry.</summary>
+    public TimeSpan DefaultTtl { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Longest lifetime a put or an ASO may ask for. Zero: unbounded.</summary>
+    public TimeSpan MaxTtl { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Whether anonymous clients may use this namespace (only in dev mode, only from loopback).</summary>
+    public bool AllowAnonymous { get; set; }
+
+    public void Validate(string name)
+    {
+        if (N < 1 || R < 1 || W < 1 || R > N || W > N)
+            throw new ArgumentException($"Namespace '{name}': need 1 <= R, W <= N.");
+        if (DefaultTtl < TimeSpan.Zero || MaxTtl < TimeSpan.Zero)
+            throw new ArgumentException($"Namespace '{name}': lifetimes must not be negative.");
+        if (MaxTtl > TimeSpan.Zero && DefaultTtl > MaxTtl)
+            throw new ArgumentException($"Namespace '{name}': DefaultTtl exceeds MaxTtl.");
+    }
+}

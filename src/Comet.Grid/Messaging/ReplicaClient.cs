@@ -1,0 +1,52 @@
+using Comet.Abstractions.Keys;
+using Comet.Abstractions.Protocol;
+using Comet.Grid.Grains;
+using Comet.Grid.Replication;
+
+namespace Comet.Grid.Messaging;
+
+/// <summary>Reaches a key's replica on a silo: this silo's catalog directly, the others over their silo port.</summary>
+public sealed class ReplicaClient : IReplicaClient
+{
+    private readonly string _self;
+    private readonly Catalog _catalog;
+    private readonly SiloDirectory _silos;
+    private readonly Comet.Abstractions.Options.ObjectLimits _limits;
+
+    public ReplicaClient(string self, Catalog catalog, SiloDirectory silos, Comet.Abstractions.Options.ObjectLimits limits)
+    {
+        _self = self;
+        _catalog = catalog;
+        _silos = silos;
+        _limits = limits;
+    }
+
+    public async ValueTask<ReplicaPutStatus> PutAsync(string silo, ReplicaPutRequest request, CancellationToken ct)
+    {
+        if (silo == _self) return await _catalog.PutAsync(ObjectKey.Create(request.Namespace, request.Key, _limits), request, ct).ConfigureAwait(false);
+        var connection = await _silos.ConnectAsync(silo, ct).ConfigureAwait(false);
+        using var answer = await connection.RequestAsync((ushort)SiloOpcode.ReplicaPut, request, MessageCodec.ReplicaPut, ct).ConfigureAwait(false);
+        var reader = new PayloadReader(answer.Span);
+        var status = reader.ReadByte();
+        if (status > (byte)ReplicaPutStatus.Obsolete) throw PayloadReader.Malformed("unknown replica put status");
+        return (ReplicaPutStatus)status;
+    }
+
+    public async ValueTask<ReplicaGetResponse> GetAsync(string silo, ReplicaGetRequest request, CancellationToken ct)
+    {
+        if (silo == _self) return await _catalog.GetAsync(ObjectKey.Create(request.Namespace, request.Key, _limits), request, ct).ConfigureAwait(false);
+        var connection = await _silos.ConnectAsync(silo, ct).ConfigureAwait(false);
+        using var answer = await connection.RequestAsync((ushort)SiloOpcode.ReplicaGet, request, MessageCodec.ReplicaGet, ct).ConfigureAwait(false);
+        var reader = new PayloadReader(answer.Span);
+        return ReplicaGetResponse.ReadFrom(ref reader);
+    }
+
+    public async ValueTask<HistoryResponse> HistoryAsync(string silo, HistoryRequest request, CancellationToken ct)
+    {
+        if (silo == _self) return await _catalog.HistoryAsync(ObjectKey.Create(request.Namespace, request.Key, _limits), ct).ConfigureAwait(false);
+        var connection = await _silos.ConnectAsync(silo, ct).ConfigureAwait(false);
+        using var answer = await connection.RequestAsync((ushort)SiloOpcode.ReplicaHistory, request, MessageCodec.History, ct).ConfigureAwait(false);
+        var reader = new PayloadReader(answer.Span);
+        return HistoryResponse.ReadFrom(ref reader);
+    }
+}

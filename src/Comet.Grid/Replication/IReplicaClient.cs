@@ -1,0 +1,17 @@
+using Comet.Abstractions.Protocol;
+using Comet.Grid.Messaging;
+
+namespace Comet.Grid.Replication;
+
+/// <summary>
+/// How a coordinator reaches the replica of a key on one silo: in-process for this silo,
+/// over the silo-to-silo transport for the others. Errors come back as <see cref="Comet.Abstractions.Errors.CometException"/>.
+/// </summary>
+public interface IReplicaClient
+{
+    ValueTask<ReplicaPutStatus> PutAsync(string silo, ReplicaPutRequest request, CancellationToken ct);
+
+    ValueTask<ReplicaGetResponse> GetAsync(string silo, ReplicaGetRequest request, CancellationToken ct);
+
+    ValueTask<HistoryResponse> HistoryAsync(string silo, HistoryRequest request, CancellationToken ct);
+}
