@@ -83,6 +83,13 @@ public sealed partial class Catalog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The live version of <paramref name="key"/> whose ASO runs <paramref name="code"/>: read by a
+    /// neighbour put from inside that grain's own turn (the handler is running), so no lock is taken.
+    /// </summary>
+    internal Replication.VersionEntry? CurrentEntry(ObjectKey key, string code) =>
+        _grains.TryGetValue(key, out var grain) ? grain.LiveAsoEntry(code) : null;
+
     public ValueTask<(ulong Counter, VectorClock Clock)> ReserveCounterAsync(ObjectKey key, string self, VectorClock? context, CancellationToken ct) =>
         RunAsync(key, static (grain, ctx, _) => ValueTask.FromResult(grain.ReserveCounter(ctx)), context, ct);
 
@@ -94,6 +101,10 @@ public sealed partial class Catalog : IAsyncDisposable
 
     public ValueTask<Abstractions.Protocol.HistoryResponse> HistoryAsync(ObjectKey key, CancellationToken ct) =>
         RunAsync(key, static (grain, _, _) => ValueTask.FromResult(grain.History()), 0, ct);
+
+    /// <summary>This silo's replica of <paramref name="key"/> (activating it if needed).</summary>
+    public ValueTask<ReplicaInspection> InspectAsync(ObjectKey key, CancellationToken ct) =>
+        RunAsync(key, static (grain, _, _) => ValueTask.FromResult(grain.Inspect()), 0, ct);
 
     /// <summary>Deactivates activations idle since before <paramref name="idleBeforeMs"/>; returns how many.</summary>
     public async Task<int> CollectAsync(long idleBeforeMs)

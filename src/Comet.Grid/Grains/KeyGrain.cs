@@ -250,6 +250,27 @@ public sealed partial class KeyGrain
         return true;
     }
 
+    internal ReplicaInspection Inspect()
+    {
+        var live = new List<ReplicaVersionInspection>(_record.Live.Count);
+        foreach (var e in _record.Live)
+        {
+            _objects.TryGetValue(e.Version.Dot, out var obj);
+            var data = e.Kind == ObjectKind.Aso
+                ? (obj is not null ? AsoInterop.ToJson(obj.Data) : AsoInterop.StateJson(e.Payload.Span))
+                : e.Payload;
+            live.Add(new ReplicaVersionInspection(e.Version.Id, e.Kind, e.WrittenAtMs, e.ExpiresAtMs, e.Code, data, obj?.Stats));
+        }
+        return new ReplicaInspection(Self, Key.Namespace, Key.Key, live, _record.History.Count, _timerPeriod);
+    }
+
+    internal VersionEntry? LiveAsoEntry(string code)
+    {
+        foreach (var entry in _record.Live)
+            if (entry.Kind == ObjectKind.Aso && entry.Code == code) return entry;
+        return null;
+    }
+
     // ---- internals ----
 
     private async ValueTask LoadAsync(CancellationToken ct)

@@ -1,0 +1,30 @@
+namespace Comet.Cli;
+
+/// <summary>
+/// Where one run of <c>comet</c> reads and writes: the process's streams, or in-process test doubles. Commands never
+/// touch <see cref="Console"/> or the environment directly, so the whole CLI runs inside a test.
+/// </summary>
+internal sealed class CliContext
+{
+    public CliContext(TextWriter stdout, TextWriter stderr, Stream stdin, Func<string, string?> environment)
+    {
+        Out = stdout;
+        Error = stderr;
+        In = stdin;
+        Environment = environment;
+    }
+
+    /// <summary>Results. A passive value is written raw when this is a <see cref="StreamWriter"/> (see <see cref="Output.RawOutput"/>).</summary>
+    public TextWriter Out { get; }
+
+    /// <summary>Errors (<c>error: &lt;Code&gt;: &lt;message&gt;</c>) and notes.</summary>
+    public TextWriter Error { get; }
+
+    /// <summary>Values given as <c>-</c>.</summary>
+    public Stream In { get; }
+
+    /// <summary>Reads an environment variable (COMET_GATEWAY).</summary>
+    public Func<string, string?> Environment { get; }
+
+    public void WriteError(string code, string message) => Error.WriteLine($"error: {code}: {message}");
+}
