@@ -206,12 +206,12 @@ public sealed record SiloEndpoint(string Id, string Host, int SiloPort, int Gate
         w.WriteString(Host);
         w.WriteVarUInt((ulong)SiloPort);
         w.WriteVarUInt((ulong)GatewayPort);
-        w.WriteVarUInt((ulong)HttpPort);
+        w.WriteVarInt(HttpPort);
         w.WriteString(Status);
     }
 
     public static SiloEndpoint ReadFrom(ref PayloadReader r) =>
-        new(r.ReadString(), r.ReadString(), r.ReadLength(65535), r.ReadLength(65535), r.ReadLength(65535), r.ReadString());
+        new(r.ReadString(), r.ReadString(), r.ReadLength(65535), r.ReadLength(65535), (int)Math.Clamp(r.ReadVarInt(), -1, 65535), r.ReadString());
 }
 
 /// <summary>The membership view a client needs to compute the ring and reach coordinators.</summary>

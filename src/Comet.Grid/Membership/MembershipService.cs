@@ -75,6 +75,7 @@ public sealed partial class MembershipService : IAsyncDisposable
     /// <summary>Marks this silo as leaving, so others drop it from the ring at once.</summary>
     public async Task LeaveAsync(CancellationToken ct)
     {
+        if (Volatile.Read(ref _disposed) != 0) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null) await _loop.ConfigureAwait(false);
         _self = _self with { Status = SiloStatus.Dead, IAmAliveMs = NowMs() };
@@ -129,8 +130,11 @@ public sealed partial class MembershipService : IAsyncDisposable
 
     private long NowMs() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_loop is not null)
         {

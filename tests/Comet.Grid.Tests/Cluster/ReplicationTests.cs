@@ -27,7 +27,7 @@ public class ReplicationTests : IClassFixture<ClusterFixture>
 
         await _f.PutAsync("repl-n1", "one", "n=1&w=1");
         await Task.Delay(300); // give a wrongly sent extra replica time to land before counting
-        Assert.Single((await ReplicasOf("repl-n1")).Where(r => r.Live.Count == 1));
+        Assert.Single(await ReplicasOf("repl-n1"), r => r.Live.Count == 1);
         Assert.Equal("one", await (await _f.GetAsync("repl-n1", "n=1&r=1", silo: 2)).Content.ReadAsStringAsync());
     }
 
