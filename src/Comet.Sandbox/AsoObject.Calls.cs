@@ -184,6 +184,10 @@ public sealed partial class AsoObject
                 string reason = nres >= 2 && lua_type(co, first + 1) == LUA_TSTRING ? ": " + LuaErrors.Describe(co, first + 1) : ".";
                 return new AsoException(CometErrorCode.Rejected, $"aso:{where} rejected the request{reason}");
             }
+            if (_which == WhichUpdate && nres >= 1 && lua_type(co, first) == LUA_TSTRING && LuaErrors.Describe(co, first) == KeepAnswer)
+            {
+                result = KeepMarker;
+            }
         }
         else if (_which == WhichGet && nres >= 1)
         {

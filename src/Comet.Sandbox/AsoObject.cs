@@ -178,7 +178,9 @@ public sealed partial class AsoObject : IDisposable
     /// <summary>
     /// A put arrived for this key. <paramref name="incoming"/> (the new object's data) reaches
     /// the handler as a fresh copy each call: writes to it change nothing else. Returning
-    /// <c>false</c> rejects the put; otherwise the grid replaces this object with the new one.
+    /// <c>false</c> rejects the put; returning <c>"keep"</c> absorbs it (<see cref="HandlerOutcome.Keep"/>:
+    /// the put succeeds and this object, with the handler's changes, becomes the new version —
+    /// how a bag or a pub/sub topic accumulates puts); otherwise the grid replaces this object with the new one.
     /// </summary>
     public ValueTask<HandlerOutcome> OnUpdateAsync(AsoCaller caller, AsoValue incoming, CancellationToken ct = default)
     {
@@ -209,16 +211,21 @@ public sealed partial class AsoObject : IDisposable
         if (call.IsCompletedSuccessfully)
         {
             var r = call.Result;
-            return new ValueTask<HandlerOutcome>(new HandlerOutcome(r.StateChanged, r.DeleteRequested, r.Instructions));
+            return new ValueTask<HandlerOutcome>(new HandlerOutcome(r.StateChanged, r.DeleteRequested, r.Instructions, ReferenceEquals(r.Result, KeepMarker)));
         }
         return Await(call);
 
         static async ValueTask<HandlerOutcome> Await(ValueTask<CallResult> call)
         {
             var r = await call.ConfigureAwait(false);
-            return new HandlerOutcome(r.StateChanged, r.DeleteRequested, r.Instructions);
+            return new HandlerOutcome(r.StateChanged, r.DeleteRequested, r.Instructions, ReferenceEquals(r.Result, KeepMarker));
         }
     }
+
+    /// <summary>What <c>onUpdate</c> returns to absorb a put: accept it, but keep this object (with what the handler changed) as the new version.</summary>
+    public const string KeepAnswer = "keep";
+
+    private static readonly AsoValue KeepMarker = AsoValue.FromString(KeepAnswer);
 
     private void Close()
     {

@@ -7,7 +7,8 @@ namespace Comet.Sandbox;
 /// <param name="StateChanged">The object's encoded data fields differ from before the call: the grid persists the replica-local state.</param>
 /// <param name="DeleteRequested">The handler called <c>comet.deleteSelf()</c>.</param>
 /// <param name="Instructions">Instruction-equivalents the call used (to the hook's granularity).</param>
-public readonly record struct HandlerOutcome(bool StateChanged, bool DeleteRequested, long Instructions);
+/// <param name="Keep">onUpdate returned <c>"keep"</c>: the put is absorbed into this object instead of replacing it.</param>
+public readonly record struct HandlerOutcome(bool StateChanged, bool DeleteRequested, long Instructions, bool Keep = false);
 
 /// <summary>The answer to a get: the handler's result (or <c>aso.value</c> without onGet) plus the <see cref="HandlerOutcome"/> fields.</summary>
 /// <param name="Result">What onGet returned (its first value), or <c>aso.value</c>; <see cref="AsoValue.Nil"/> for nothing.</param>

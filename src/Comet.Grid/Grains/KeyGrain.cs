@@ -147,6 +147,7 @@ public sealed partial class KeyGrain
             if (incoming.Version.Supersedes(live.Version) || (sameVersion && live.Version.Dot == incoming.Version.Dot)) superseded.Add(live);
 
         AsoObject? fresh = null;
+        VersionEntry? keeper = null;
         try
         {
             if (incoming.Kind == ObjectKind.Aso)
@@ -158,11 +159,26 @@ public sealed partial class KeyGrain
                 foreach (var old in superseded)
                 {
                     if (old.Kind != ObjectKind.Aso || old.IsExpired(now)) continue;
-                    await GetObject(old).OnUpdateAsync(caller, incomingData, ct).ConfigureAwait(false);
+                    var outcome = await GetObject(old).OnUpdateAsync(caller, incomingData, ct).ConfigureAwait(false);
+                    if (outcome.Keep && keeper is null) keeper = old;
                 }
-                if (fresh is not null) await fresh.OnPutAsync(caller, ct).ConfigureAwait(false);
+                if (fresh is not null && keeper is null) await fresh.OnPutAsync(caller, ct).ConfigureAwait(false);
             }
-            var stored = fresh is null ? incoming : incoming with { Payload = fresh.EncodeState(), ExpiresAtMs = ExpiryFor(fresh, incoming) };
+            VersionEntry stored;
+            if (keeper is not null)
+            {
+                // onUpdate said "keep": the put is absorbed; the old object, as its handler left it, is the new version.
+                var kept = GetObject(keeper);
+                _objects.Remove(keeper.Version.Dot);
+                fresh?.Dispose();
+                fresh = kept;
+                stored = incoming with { Kind = ObjectKind.Aso, Code = keeper.Code, Payload = kept.EncodeState(), ExpiresAtMs = keeper.ExpiresAtMs };
+                stored = stored with { ExpiresAtMs = ExpiryFor(kept, stored) };
+            }
+            else
+            {
+                stored = fresh is null ? incoming : incoming with { Payload = fresh.EncodeState(), ExpiresAtMs = ExpiryFor(fresh, incoming) };
+            }
 
             var live = new List<VersionEntry>(_record.Live.Count + 1);
             foreach (var entry in _record.Live)
