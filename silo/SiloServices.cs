@@ -68,8 +68,9 @@ public sealed class SiloHostedService : IHostedService
             if (!single)
             {
                 options.SiloId = $"silo-{i + 1}";
-                options.SiloPort += i;
-                options.GatewayPort += i;
+                // Fixed ports step by one per silo; 0 (any free port) stays 0.
+                if (options.SiloPort > 0) options.SiloPort += i;
+                if (options.GatewayPort > 0) options.GatewayPort += i;
                 if (options.HttpPort > 0) options.HttpPort += i;
             }
             var silo = new Grid.Hosting.Silo(options, _storage, ownsStorage: false, _loggers);
