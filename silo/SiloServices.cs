@@ -76,6 +76,13 @@ public sealed class SiloHostedService : IHostedService
             var silo = new Grid.Hosting.Silo(options, _storage, ownsStorage: false, _loggers);
             await silo.StartAsync(cancellationToken).ConfigureAwait(false);
             _silos.Add(silo);
+        }
+        // Each silo wrote its row as it started; re-read the table so every local silo sees all
+        // the others before the cluster says it is up (a put right away then finds its W replicas).
+        foreach (var silo in _silos) await silo.Membership.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var silo in _silos)
+        {
+            var options = silo.Options;
             logger.LogInformation("Silo {Silo} up: REST {Http}, gateway {Host}:{Gateway}, silo port {SiloPort}, storage {Storage}",
                 silo.Id, silo.HttpPort >= 0 ? silo.HttpAddress : "off", options.Host, silo.GatewayPort, silo.SiloPort,
                 storage.Provider == "memory" ? "memory" : Path.GetFullPath(storage.SqlitePath));
