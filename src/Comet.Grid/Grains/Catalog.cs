@@ -67,14 +67,15 @@ public sealed partial class Catalog : IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="operation"/> in a turn of the key's activation, activating it if needed.</summary>
-    public async ValueTask<TResult> RunAsync<TState, TResult>(ObjectKey key, Func<KeyGrain, TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken ct)
+    public async ValueTask<TResult> RunAsync<TState, TResult>(ObjectKey key, Func<KeyGrain, TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken ct,
+        TimeSpan? turnWait = null)
     {
         while (true)
         {
             var grain = _grains.GetOrAdd(key, static (k, self) => new KeyGrain(self._rt, k, self._partitionOf(k.Hash)), this);
             try
             {
-                return await grain.RunAsync(operation, state, ct).ConfigureAwait(false);
+                return await grain.RunAsync(operation, state, ct, turnWait).ConfigureAwait(false);
             }
             catch (GrainDeactivatedException)
             {
@@ -94,10 +95,12 @@ public sealed partial class Catalog : IAsyncDisposable
         RunAsync(key, static (grain, ctx, _) => ValueTask.FromResult(grain.ReserveCounter(ctx)), context, ct);
 
     public ValueTask<ReplicaPutStatus> PutAsync(ObjectKey key, ReplicaPutRequest request, CancellationToken ct) =>
-        RunAsync(key, static (grain, req, ct) => grain.ApplyPutAsync(req, ct), request, ct);
+        RunAsync(key, static (grain, req, ct) => grain.ApplyPutAsync(req, ct), request, ct,
+            request.Mode == PutMode.Neighbour ? _rt.Options.NeighbourTurnWait : null);
 
     public ValueTask<ReplicaGetResponse> GetAsync(ObjectKey key, ReplicaGetRequest request, CancellationToken ct) =>
-        RunAsync(key, static (grain, req, ct) => grain.ReadAsync(req, ct), request, ct);
+        RunAsync(key, static (grain, req, ct) => grain.ReadAsync(req, ct), request, ct,
+            request.Caller.Node is not null ? _rt.Options.NeighbourTurnWait : null);
 
     public ValueTask<Abstractions.Protocol.HistoryResponse> HistoryAsync(ObjectKey key, CancellationToken ct) =>
         RunAsync(key, static (grain, _, _) => ValueTask.FromResult(grain.History()), 0, ct);

@@ -53,9 +53,21 @@ public sealed partial class KeyGrain
     private string Self => _rt.Options.SiloId;
 
     /// <summary>Runs <paramref name="operation"/> as one turn: after every earlier turn, before every later one.</summary>
-    public async ValueTask<TResult> RunAsync<TState, TResult>(Func<KeyGrain, TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken ct)
+    public async ValueTask<TResult> RunAsync<TState, TResult>(Func<KeyGrain, TState, CancellationToken, ValueTask<TResult>> operation, TState state, CancellationToken ct,
+        TimeSpan? turnWait = null)
     {
-        await _turn.WaitAsync(ct).ConfigureAwait(false);
+        if (turnWait is { } wait)
+        {
+            // A neighbour call from another replica's handler must not wait for this replica's own
+            // handler: that one may be waiting on a neighbour call to the caller (a cycle of turns).
+            if (!await _turn.WaitAsync(wait, ct).ConfigureAwait(false))
+                throw new CometException(CometErrorCode.Timeout,
+                    $"The replica of '{Key.Key}' on {Self} is busy in a handler of its own (perhaps waiting on a neighbour call); neighbour calls do not wait for it.");
+        }
+        else
+        {
+            await _turn.WaitAsync(ct).ConfigureAwait(false);
+        }
         try
         {
             if (IsDeactivated) throw new GrainDeactivatedException();

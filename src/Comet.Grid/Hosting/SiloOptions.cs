@@ -47,6 +47,12 @@ public sealed class SiloOptions
     /// <summary>How long a coordinator waits for replicas before answering with what it has.</summary>
     public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a neighbour call from another replica's handler waits for this replica's turn
+    /// before failing; handlers of two replicas calling each other would otherwise wait on each other.
+    /// </summary>
+    public TimeSpan NeighbourTurnWait { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>How often this silo writes its IAmAlive time to the membership table.</summary>
     public TimeSpan IAmAlivePeriod { get; set; } = TimeSpan.FromSeconds(1);
 

@@ -103,6 +103,29 @@ public class ReplicationTests : IClassFixture<ClusterFixture>
     }
 
     [Fact]
+    public async Task Replicas_whose_handlers_call_each_other_do_not_wait_on_each_other()
+    {
+        // With r=3 every replica runs onGet at once and each asks the others: a cycle of turns.
+        // A neighbour call fails fast on a busy replica instead of stalling the get until the replica timeout.
+        await _f.PutAsoAsync("repl-neighbour-cycle", """
+            function aso:onGet(caller)
+              if caller.node then return "leaf" end
+              local answered, busy = 0, 0
+              for _, node in ipairs(comet.lookup()) do
+                if node ~= comet.getNodeID() then
+                  local reply = comet.get(comet.getASOKey(), {node})[1]
+                  if reply.ok then answered = answered + 1 else busy = busy + 1 end
+                end
+              end
+              return answered + busy
+            end
+            """);
+        var get = await _f.GetAsync("repl-neighbour-cycle", "r=3");
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("2", await get.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Quorum_larger_than_live_silos_is_refused_with_503()
     {
         var put = await _f.PutAsync("repl-too-many", "x", "n=5&w=5");
