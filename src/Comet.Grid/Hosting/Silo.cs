@@ -108,7 +108,7 @@ public sealed class Silo : IAsyncDisposable
         neighbours.Catalog = _catalog;
         var replicaClient = new ReplicaClient(Id, _catalog, _directory, _options.Limits);
         var coordinator = new Coordinator(_options, view, replicaClient, _catalog, _sandboxOptions, _time);
-        Gateway = new ClientGateway(Id, coordinator, _directory, view);
+        Gateway = new ClientGateway(Id, coordinator, _directory, view, _options.Limits);
         var handler = new SiloRequestHandler(Gateway, _catalog, _options.Limits, logger);
 
         var address = IPAddress.Parse(_options.Host);

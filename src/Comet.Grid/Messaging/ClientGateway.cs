@@ -1,5 +1,6 @@
 using System.Buffers;
 using Comet.Abstractions.Errors;
+using Comet.Abstractions.Keys;
 using Comet.Abstractions.Protocol;
 using Comet.Grid.Membership;
 using Comet.Grid.Replication;
@@ -18,8 +19,11 @@ public sealed class ClientGateway
     private readonly SiloDirectory _silos;
     private readonly Func<MembershipView> _view;
 
-    public ClientGateway(string self, Coordinator coordinator, SiloDirectory silos, Func<MembershipView> view)
+    private readonly Comet.Abstractions.Options.ObjectLimits _limits;
+
+    public ClientGateway(string self, Coordinator coordinator, SiloDirectory silos, Func<MembershipView> view, Comet.Abstractions.Options.ObjectLimits limits)
     {
+        _limits = limits;
         _self = self;
         _coordinator = coordinator;
         _silos = silos;
@@ -32,8 +36,9 @@ public sealed class ClientGateway
 
     public async ValueTask<PutResponse> PutAsync(PutRequest request, CallerInfo caller, CancellationToken ct)
     {
-        var target = _coordinator.CoordinatorFor(request.Namespace, request.Key, request.Quorum);
-        if (target == _self) return await _coordinator.PutAsync(request, caller, ct).ConfigureAwait(false);
+        var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
+        var target = _coordinator.CoordinatorFor(key, request.Quorum);
+        if (target == _self) return await _coordinator.PutAsync(request, caller, ct, key).ConfigureAwait(false);
         using var answer = await ForwardAsync(target, Opcode.Put, request, MessageCodec.For<PutRequest>(static (m, ref w) => m.WriteTo(ref w)), caller, ct).ConfigureAwait(false);
         var r = new PayloadReader(answer.Span);
         return PutResponse.ReadFrom(ref r);
@@ -41,8 +46,9 @@ public sealed class ClientGateway
 
     public async ValueTask<PutResponse> DeleteAsync(DeleteRequest request, CallerInfo caller, CancellationToken ct)
     {
-        var target = _coordinator.CoordinatorFor(request.Namespace, request.Key, request.Quorum);
-        if (target == _self) return await _coordinator.DeleteAsync(request, caller, ct).ConfigureAwait(false);
+        var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
+        var target = _coordinator.CoordinatorFor(key, request.Quorum);
+        if (target == _self) return await _coordinator.DeleteAsync(request, caller, ct, key).ConfigureAwait(false);
         using var answer = await ForwardAsync(target, Opcode.Delete, request, MessageCodec.For<DeleteRequest>(static (m, ref w) => m.WriteTo(ref w)), caller, ct).ConfigureAwait(false);
         var r = new PayloadReader(answer.Span);
         return PutResponse.ReadFrom(ref r);
@@ -50,8 +56,9 @@ public sealed class ClientGateway
 
     public async ValueTask<GetResponse> GetAsync(GetRequest request, CallerInfo caller, CancellationToken ct)
     {
-        var target = _coordinator.CoordinatorFor(request.Namespace, request.Key, request.Quorum);
-        if (target == _self) return await _coordinator.GetAsync(request, caller, ct).ConfigureAwait(false);
+        var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
+        var target = _coordinator.CoordinatorFor(key, request.Quorum);
+        if (target == _self) return await _coordinator.GetAsync(request, caller, ct, key).ConfigureAwait(false);
         using var answer = await ForwardAsync(target, Opcode.Get, request, MessageCodec.For<GetRequest>(static (m, ref w) => m.WriteTo(ref w)), caller, ct).ConfigureAwait(false);
         var r = new PayloadReader(answer.Span);
         return GetResponse.ReadFrom(ref r);
@@ -59,8 +66,9 @@ public sealed class ClientGateway
 
     public async ValueTask<HistoryResponse> HistoryAsync(HistoryRequest request, CallerInfo caller, CancellationToken ct)
     {
-        var target = _coordinator.CoordinatorFor(request.Namespace, request.Key, default);
-        if (target == _self) return await _coordinator.HistoryAsync(request, ct).ConfigureAwait(false);
+        var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
+        var target = _coordinator.CoordinatorFor(key, default);
+        if (target == _self) return await _coordinator.HistoryAsync(request, ct, key).ConfigureAwait(false);
         using var answer = await ForwardAsync(target, Opcode.History, request, MessageCodec.History, caller, ct).ConfigureAwait(false);
         var r = new PayloadReader(answer.Span);
         return HistoryResponse.ReadFrom(ref r);

@@ -21,9 +21,9 @@ public sealed class ReplicaClient : IReplicaClient
         _limits = limits;
     }
 
-    public async ValueTask<ReplicaPutStatus> PutAsync(string silo, ReplicaPutRequest request, CancellationToken ct)
+    public async ValueTask<ReplicaPutStatus> PutAsync(string silo, ObjectKey key, ReplicaPutRequest request, CancellationToken ct)
     {
-        if (silo == _self) return await _catalog.PutAsync(ObjectKey.Create(request.Namespace, request.Key, _limits), request, ct).ConfigureAwait(false);
+        if (silo == _self) return await _catalog.PutAsync(key, request, ct).ConfigureAwait(false);
         var connection = await _silos.ConnectAsync(silo, ct).ConfigureAwait(false);
         using var answer = await connection.RequestAsync((ushort)SiloOpcode.ReplicaPut, request, MessageCodec.ReplicaPut, ct).ConfigureAwait(false);
         var reader = new PayloadReader(answer.Span);
@@ -32,18 +32,18 @@ public sealed class ReplicaClient : IReplicaClient
         return (ReplicaPutStatus)status;
     }
 
-    public async ValueTask<ReplicaGetResponse> GetAsync(string silo, ReplicaGetRequest request, CancellationToken ct)
+    public async ValueTask<ReplicaGetResponse> GetAsync(string silo, ObjectKey key, ReplicaGetRequest request, CancellationToken ct)
     {
-        if (silo == _self) return await _catalog.GetAsync(ObjectKey.Create(request.Namespace, request.Key, _limits), request, ct).ConfigureAwait(false);
+        if (silo == _self) return await _catalog.GetAsync(key, request, ct).ConfigureAwait(false);
         var connection = await _silos.ConnectAsync(silo, ct).ConfigureAwait(false);
         using var answer = await connection.RequestAsync((ushort)SiloOpcode.ReplicaGet, request, MessageCodec.ReplicaGet, ct).ConfigureAwait(false);
         var reader = new PayloadReader(answer.Span);
         return ReplicaGetResponse.ReadFrom(ref reader);
     }
 
-    public async ValueTask<HistoryResponse> HistoryAsync(string silo, HistoryRequest request, CancellationToken ct)
+    public async ValueTask<HistoryResponse> HistoryAsync(string silo, ObjectKey key, HistoryRequest request, CancellationToken ct)
     {
-        if (silo == _self) return await _catalog.HistoryAsync(ObjectKey.Create(request.Namespace, request.Key, _limits), ct).ConfigureAwait(false);
+        if (silo == _self) return await _catalog.HistoryAsync(key, ct).ConfigureAwait(false);
         var connection = await _silos.ConnectAsync(silo, ct).ConfigureAwait(false);
         using var answer = await connection.RequestAsync((ushort)SiloOpcode.ReplicaHistory, request, MessageCodec.History, ct).ConfigureAwait(false);
         var reader = new PayloadReader(answer.Span);

@@ -47,19 +47,22 @@ public sealed class Coordinator
     /// The silo that should coordinate this key: this silo when it is in the preference list,
     /// else the first silo of the list (the SDK sends there directly; gateways forward).
     /// </summary>
-    public string CoordinatorFor(string ns, string key, QuorumOptions quorum)
+    public string CoordinatorFor(string ns, string key, QuorumOptions quorum) =>
+        CoordinatorFor(ObjectKey.Create(ns, key, _options.Limits), quorum);
+
+    /// <summary>As above, for a key already validated and hashed (hashing is SHA-256: do it once per request).</summary>
+    public string CoordinatorFor(ObjectKey objectKey, QuorumOptions quorum)
     {
-        var objectKey = ObjectKey.Create(ns, key, _options.Limits);
-        var plan = QuorumPlan.Resolve(Namespace(ns), quorum);
+        var plan = QuorumPlan.Resolve(Namespace(objectKey.Namespace), quorum);
         var pref = _view().Ring.PreferenceList(objectKey.Hash, plan.N);
         if (pref.Length == 0 || Array.IndexOf(pref, Self) >= 0) return Self;
         return pref[0];
     }
 
-    public async ValueTask<PutResponse> PutAsync(PutRequest request, CallerInfo caller, CancellationToken ct)
+    public async ValueTask<PutResponse> PutAsync(PutRequest request, CallerInfo caller, CancellationToken ct, ObjectKey? knownKey = null)
     {
         var ns = Namespace(request.Namespace);
-        var key = ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
+        var key = knownKey ?? ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
         var plan = QuorumPlan.Resolve(ns, request.Quorum);
         ValidateArgs(request.ArgsJson);
         if (request.Kind == ObjectKind.Aso)
@@ -80,10 +83,9 @@ public sealed class Coordinator
             request.Kind == ObjectKind.Aso ? ReadOnlyMemory<byte>.Empty : request.Value, expiresAt, context, caller with { ArgsJson = request.ArgsJson }, ct).ConfigureAwait(false);
     }
 
-    public async ValueTask<PutResponse> DeleteAsync(DeleteRequest request, CallerInfo caller, CancellationToken ct)
+    public async ValueTask<PutResponse> DeleteAsync(DeleteRequest request, CallerInfo caller, CancellationToken ct, ObjectKey? knownKey = null)
     {
-        Namespace(request.Namespace);
-        var key = ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
+        var key = knownKey ?? ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
         var plan = QuorumPlan.Resolve(Namespace(request.Namespace), request.Quorum);
         ValidateArgs(request.ArgsJson);
         var context = request.Context is null ? null : VectorClock.FromToken(request.Context);
@@ -108,7 +110,7 @@ public sealed class Coordinator
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.ReplicaTimeout);
         var pending = new List<Task<ReplicaPutStatus>>(pref.Length);
-        foreach (var silo in pref) pending.Add(_replicas.PutAsync(silo, message, timeout.Token).AsTask());
+        foreach (var silo in pref) pending.Add(_replicas.PutAsync(silo, key, message, timeout.Token).AsTask());
 
         var acks = 0;
         var failures = new List<CometException>();
@@ -132,10 +134,10 @@ public sealed class Coordinator
         return new PutResponse(version.Id, version.CausalClock.ToToken(), acks, created);
     }
 
-    public async ValueTask<GetResponse> GetAsync(GetRequest request, CallerInfo caller, CancellationToken ct)
+    public async ValueTask<GetResponse> GetAsync(GetRequest request, CallerInfo caller, CancellationToken ct, ObjectKey? knownKey = null)
     {
         var ns = Namespace(request.Namespace);
-        var key = ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
+        var key = knownKey ?? ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
         var plan = QuorumPlan.Resolve(ns, request.Quorum);
         ValidateArgs(request.ArgsJson);
         if (request.Version is not null) Dot.Parse(request.Version);
@@ -151,7 +153,7 @@ public sealed class Coordinator
         var failures = new List<CometException>();
         var next = 0;
         var pending = new List<Task<ReplicaGetResponse>>(needed);
-        for (; next < needed; next++) pending.Add(_replicas.GetAsync(pref[next], message, timeout.Token).AsTask());
+        for (; next < needed; next++) pending.Add(_replicas.GetAsync(pref[next], key, message, timeout.Token).AsTask());
         while (pending.Count > 0)
         {
             var done = await Task.WhenAny(pending).ConfigureAwait(false);
@@ -162,7 +164,7 @@ public sealed class Coordinator
                 if (request.Version is not null && answer.Items.Count == 0)
                 {
                     // This replica does not keep that version: ask the next one.
-                    if (next < pref.Length) pending.Add(_replicas.GetAsync(pref[next++], message, timeout.Token).AsTask());
+                    if (next < pref.Length) pending.Add(_replicas.GetAsync(pref[next++], key, message, timeout.Token).AsTask());
                     continue;
                 }
                 answers.Add(answer);
@@ -177,7 +179,7 @@ public sealed class Coordinator
             catch (Exception ex) when (ex is CometException or OperationCanceledException)
             {
                 failures.Add(AsComet(ex));
-                if (next < pref.Length) pending.Add(_replicas.GetAsync(pref[next++], message, timeout.Token).AsTask());
+                if (next < pref.Length) pending.Add(_replicas.GetAsync(pref[next++], key, message, timeout.Token).AsTask());
             }
         }
         ObserveRemaining(pending, timeout);
@@ -190,15 +192,15 @@ public sealed class Coordinator
         return Merge(key, answers);
     }
 
-    public async ValueTask<HistoryResponse> HistoryAsync(HistoryRequest request, CancellationToken ct)
+    public async ValueTask<HistoryResponse> HistoryAsync(HistoryRequest request, CancellationToken ct, ObjectKey? knownKey = null)
     {
         var ns = Namespace(request.Namespace);
-        var key = ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
+        var key = knownKey ?? ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
         var plan = QuorumPlan.Resolve(ns, default);
         var pref = OrderedForRead(_view().Ring.PreferenceList(key.Hash, plan.N));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.ReplicaTimeout);
-        var tasks = pref.Select(s => _replicas.HistoryAsync(s, request, timeout.Token).AsTask()).ToList();
+        var tasks = pref.Select(s => _replicas.HistoryAsync(s, key, request, timeout.Token).AsTask()).ToList();
         var byVersion = new Dictionary<string, HistoryItem>(StringComparer.Ordinal);
         var answered = 0;
         var failures = new List<CometException>();

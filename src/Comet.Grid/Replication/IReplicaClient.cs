@@ -1,3 +1,4 @@
+using Comet.Abstractions.Keys;
 using Comet.Abstractions.Protocol;
 using Comet.Grid.Messaging;
 
@@ -9,9 +10,9 @@ namespace Comet.Grid.Replication;
 /// </summary>
 public interface IReplicaClient
 {
-    ValueTask<ReplicaPutStatus> PutAsync(string silo, ReplicaPutRequest request, CancellationToken ct);
+    ValueTask<ReplicaPutStatus> PutAsync(string silo, ObjectKey key, ReplicaPutRequest request, CancellationToken ct);
 
-    ValueTask<ReplicaGetResponse> GetAsync(string silo, ReplicaGetRequest request, CancellationToken ct);
+    ValueTask<ReplicaGetResponse> GetAsync(string silo, ObjectKey key, ReplicaGetRequest request, CancellationToken ct);
 
-    ValueTask<HistoryResponse> HistoryAsync(string silo, HistoryRequest request, CancellationToken ct);
+    ValueTask<HistoryResponse> HistoryAsync(string silo, ObjectKey key, HistoryRequest request, CancellationToken ct);
 }
