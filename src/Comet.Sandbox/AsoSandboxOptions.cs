@@ -30,6 +30,9 @@ public sealed class AsoSandboxOptions
     /// <summary>Outgoing neighbour calls (<c>comet.get</c>/<c>comet.put</c>) per object per second, over a sliding one-second window.</summary>
     public int MaxNeighbourCallsPerSecond { get; set; } = 20;
 
+    /// <summary>The largest accepted <see cref="MaxNeighbourCallsPerSecond"/>.</summary>
+    public const int MaxNeighbourRateCeiling = 100_000;
+
     /// <summary>How often, in VM instructions, the guard hook runs: it charges the instructions and checks the wall clock. Smaller is more precise and slower.</summary>
     public int HookIntervalInstructions { get; set; } = 1000;
 
@@ -49,6 +52,9 @@ public sealed class AsoSandboxOptions
         Positive(MaxStateBytes, nameof(MaxStateBytes));
         Positive(MaxNeighbourCallsPerHandler, nameof(MaxNeighbourCallsPerHandler));
         Positive(MaxNeighbourCallsPerSecond, nameof(MaxNeighbourCallsPerSecond));
+        // The per-object window keeps one timestamp per allowed call; an unbounded rate would size it unboundedly.
+        if (MaxNeighbourCallsPerSecond > MaxNeighbourRateCeiling)
+            throw new ArgumentOutOfRangeException(nameof(MaxNeighbourCallsPerSecond), MaxNeighbourCallsPerSecond, $"must be at most {MaxNeighbourRateCeiling}");
         Positive(HookIntervalInstructions, nameof(HookIntervalInstructions));
         Positive(PatternStepsPerInstruction, nameof(PatternStepsPerInstruction));
         if (HandlerTimeout <= TimeSpan.Zero)

@@ -114,4 +114,12 @@ public class CodeValidationTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new AsoRuntime(new AsoSandboxOptions { MinTimerPeriodSeconds = double.NaN }));
         new AsoSandboxOptions().Validate();
     }
+
+    [Fact]
+    public void An_unbounded_neighbour_call_rate_is_refused_at_validation()
+    {
+        var options = new AsoSandboxOptions { MaxNeighbourCallsPerSecond = int.MaxValue };
+        Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+        new AsoSandboxOptions { MaxNeighbourCallsPerSecond = AsoSandboxOptions.MaxNeighbourRateCeiling }.Validate();
+    }
 }
