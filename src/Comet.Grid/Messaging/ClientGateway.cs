@@ -39,9 +39,8 @@ public sealed class ClientGateway
         var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
         var target = _coordinator.CoordinatorFor(key, request.Quorum);
         if (target == _self) return await _coordinator.PutAsync(request, caller, ct, key).ConfigureAwait(false);
-        using var answer = await ForwardAsync(target, Opcode.Put, request, MessageCodec.For<PutRequest>(static (m, ref w) => m.WriteTo(ref w)), caller, ct).ConfigureAwait(false);
-        var r = new PayloadReader(answer.Span);
-        return PutResponse.ReadFrom(ref r);
+        return await ForwardOrCoordinateAsync(target, Opcode.Put, request, MessageCodec.For<PutRequest>(static (m, ref w) => m.WriteTo(ref w)), caller,
+            static (ref PayloadReader r) => PutResponse.ReadFrom(ref r), () => _coordinator.PutAsync(request, caller, ct, key), ct).ConfigureAwait(false);
     }
 
     public async ValueTask<PutResponse> DeleteAsync(DeleteRequest request, CallerInfo caller, CancellationToken ct)
@@ -49,9 +48,8 @@ public sealed class ClientGateway
         var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
         var target = _coordinator.CoordinatorFor(key, request.Quorum);
         if (target == _self) return await _coordinator.DeleteAsync(request, caller, ct, key).ConfigureAwait(false);
-        using var answer = await ForwardAsync(target, Opcode.Delete, request, MessageCodec.For<DeleteRequest>(static (m, ref w) => m.WriteTo(ref w)), caller, ct).ConfigureAwait(false);
-        var r = new PayloadReader(answer.Span);
-        return PutResponse.ReadFrom(ref r);
+        return await ForwardOrCoordinateAsync(target, Opcode.Delete, request, MessageCodec.For<DeleteRequest>(static (m, ref w) => m.WriteTo(ref w)), caller,
+            static (ref PayloadReader r) => PutResponse.ReadFrom(ref r), () => _coordinator.DeleteAsync(request, caller, ct, key), ct).ConfigureAwait(false);
     }
 
     public async ValueTask<GetResponse> GetAsync(GetRequest request, CallerInfo caller, CancellationToken ct)
@@ -59,9 +57,8 @@ public sealed class ClientGateway
         var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
         var target = _coordinator.CoordinatorFor(key, request.Quorum);
         if (target == _self) return await _coordinator.GetAsync(request, caller, ct, key).ConfigureAwait(false);
-        using var answer = await ForwardAsync(target, Opcode.Get, request, MessageCodec.For<GetRequest>(static (m, ref w) => m.WriteTo(ref w)), caller, ct).ConfigureAwait(false);
-        var r = new PayloadReader(answer.Span);
-        return GetResponse.ReadFrom(ref r);
+        return await ForwardOrCoordinateAsync(target, Opcode.Get, request, MessageCodec.For<GetRequest>(static (m, ref w) => m.WriteTo(ref w)), caller,
+            static (ref PayloadReader r) => GetResponse.ReadFrom(ref r), () => _coordinator.GetAsync(request, caller, ct, key), ct).ConfigureAwait(false);
     }
 
     public async ValueTask<HistoryResponse> HistoryAsync(HistoryRequest request, CallerInfo caller, CancellationToken ct)
@@ -69,9 +66,8 @@ public sealed class ClientGateway
         var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
         var target = _coordinator.CoordinatorFor(key, default);
         if (target == _self) return await _coordinator.HistoryAsync(request, ct, key).ConfigureAwait(false);
-        using var answer = await ForwardAsync(target, Opcode.History, request, MessageCodec.History, caller, ct).ConfigureAwait(false);
-        var r = new PayloadReader(answer.Span);
-        return HistoryResponse.ReadFrom(ref r);
+        return await ForwardOrCoordinateAsync(target, Opcode.History, request, MessageCodec.History, caller,
+            static (ref PayloadReader r) => HistoryResponse.ReadFrom(ref r), () => _coordinator.HistoryAsync(request, ct, key), ct).ConfigureAwait(false);
     }
 
     /// <summary>Serves a client operation forwarded by another silo: always coordinated here, never forwarded again.</summary>
@@ -109,6 +105,25 @@ public sealed class ClientGateway
         var message = read(ref r);
         r.ExpectEnd();
         return message;
+    }
+
+    /// <summary>
+    /// Forwards a client operation to its coordinator. When that silo cannot be reached (it
+    /// crashed and the membership has not noticed yet) this silo coordinates the request itself:
+    /// any silo may coordinate (Dynamo), and its own dot keeps the new version unique.
+    /// </summary>
+    private async ValueTask<TResponse> ForwardOrCoordinateAsync<T, TResponse>(string target, Opcode opcode, T request, Action<IBufferWriter<byte>, T> write,
+        CallerInfo caller, ReadMessage<TResponse> read, Func<ValueTask<TResponse>> coordinateHere, CancellationToken ct)
+    {
+        try
+        {
+            using var answer = await ForwardAsync(target, opcode, request, write, caller, ct).ConfigureAwait(false);
+            return Read(answer.Memory, read);
+        }
+        catch (CometException ex) when (ex.Code == CometErrorCode.Unavailable && !ct.IsCancellationRequested)
+        {
+            return await coordinateHere().ConfigureAwait(false);
+        }
     }
 
     private async ValueTask<Comet.Abstractions.Wire.FramePayload> ForwardAsync<T>(string target, Opcode opcode, T request, Action<IBufferWriter<byte>, T> write,
