@@ -292,6 +292,15 @@ public sealed partial class KeyGrain
         return new ReplicaInspection(Self, Key.Namespace, Key.Key, live, _record.History.Count, _timerPeriod);
     }
 
+    /// <summary>The live versions with their current data (replica-local ASO state included), for anti-entropy.</summary>
+    internal List<VersionEntry> LiveEntries()
+    {
+        var entries = new List<VersionEntry>(_record.Live.Count);
+        foreach (var e in _record.Live)
+            entries.Add(e.Kind == ObjectKind.Aso && _objects.TryGetValue(e.Version.Dot, out var obj) ? e with { Payload = obj.EncodeState() } : e);
+        return entries;
+    }
+
     internal VersionEntry? LiveAsoEntry(string code)
     {
         foreach (var entry in _record.Live)

@@ -33,6 +33,7 @@ public sealed class Silo : IAsyncDisposable
     private AsoRuntime? _sandbox;
     private MembershipService? _membership;
     private Catalog? _catalog;
+    private Repair.AntiEntropy? _antiEntropy;
     private FrameConnector? _connector;
     private SiloDirectory? _directory;
     private FrameListener? _siloListener;
@@ -77,6 +78,9 @@ public sealed class Silo : IAsyncDisposable
 
     public Catalog Catalog => _catalog ?? throw NotStarted();
 
+    /// <summary>This silo's periodic Merkle repair (tests run rounds on demand).</summary>
+    public Repair.AntiEntropy AntiEntropy => _antiEntropy ?? throw NotStarted();
+
     public ClientGateway Gateway { get; private set; } = null!;
 
     /// <summary>Extra HTTP endpoints (the admin API) mapped when the silo starts.</summary>
@@ -109,7 +113,8 @@ public sealed class Silo : IAsyncDisposable
         var replicaClient = new ReplicaClient(Id, _catalog, _directory, _options.Limits);
         var coordinator = new Coordinator(_options, view, replicaClient, _catalog, _sandboxOptions, _time);
         Gateway = new ClientGateway(Id, coordinator, _directory, view, _options.Limits);
-        var handler = new SiloRequestHandler(Gateway, _catalog, _options.Limits, logger);
+        _antiEntropy = new Repair.AntiEntropy(_options, view, runtime.Store, _catalog, _directory, logger);
+        var handler = new SiloRequestHandler(Gateway, _catalog, _antiEntropy, _options.Limits, logger);
 
         var address = IPAddress.Parse(_options.Host);
         _siloListener = new FrameListener(new FrameListenerOptions { EndPoint = new IPEndPoint(address, _options.SiloPort), Connection = connectionOptions },
@@ -127,6 +132,7 @@ public sealed class Silo : IAsyncDisposable
         await _membership.StartAsync(ct).ConfigureAwait(false);
         _catalog.Start();
         await _catalog.ReactivateTimersAsync(ct).ConfigureAwait(false);
+        _antiEntropy.Start();
     }
 
     private async Task StartHttpAsync(CancellationToken ct)
@@ -161,6 +167,7 @@ public sealed class Silo : IAsyncDisposable
         if (_http is not null) await _http.StopAsync(grace.Token).ConfigureAwait(false);
         if (_gatewayListener is not null) await _gatewayListener.StopAsync(grace.Token).ConfigureAwait(false);
         if (_siloListener is not null) await _siloListener.StopAsync(grace.Token).ConfigureAwait(false);
+        if (_antiEntropy is not null) await _antiEntropy.DisposeAsync().ConfigureAwait(false);
         if (_catalog is not null) await _catalog.StopAsync().ConfigureAwait(false);
         await DisposeResourcesAsync().ConfigureAwait(false);
     }
@@ -182,6 +189,7 @@ public sealed class Silo : IAsyncDisposable
 
     private async Task DisposeResourcesAsync()
     {
+        if (_antiEntropy is not null) await _antiEntropy.DisposeAsync().ConfigureAwait(false);
         if (_http is not null) await _http.DisposeAsync().ConfigureAwait(false);
         if (_membership is not null) await _membership.DisposeAsync().ConfigureAwait(false);
         if (_gatewayListener is not null) await _gatewayListener.DisposeAsync().ConfigureAwait(false);

@@ -53,6 +53,9 @@ public sealed class SiloOptions
     /// </summary>
     public TimeSpan NeighbourTurnWait { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How often this silo compares its partitions with the other replicas and pulls what it lacks.</summary>
+    public TimeSpan AntiEntropyPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often this silo writes its IAmAlive time to the membership table.</summary>
     public TimeSpan IAmAlivePeriod { get; set; } = TimeSpan.FromSeconds(1);
 

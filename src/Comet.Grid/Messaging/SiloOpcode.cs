@@ -11,6 +11,12 @@ public enum SiloOpcode : ushort
     ReplicaHistory = 102,
     /// <summary>A client operation forwarded by the gateway silo that received it to the key's coordinator: caller, then the client opcode and payload.</summary>
     Forward = 103,
+    /// <summary>Anti-entropy: the bucket hashes of what a silo holds for one ring partition.</summary>
+    PartitionDigest = 104,
+    /// <summary>Anti-entropy: the keys (with their version hashes) in some buckets of one partition.</summary>
+    PartitionKeys = 105,
+    /// <summary>Anti-entropy: a key's live versions, with their data, to copy to a replica that lacks them.</summary>
+    ReplicaFetch = 106,
 }
 
 /// <summary>Why a version is being stored at a replica; it decides which handlers run.</summary>

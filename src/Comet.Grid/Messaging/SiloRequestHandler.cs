@@ -20,8 +20,12 @@ public sealed partial class SiloRequestHandler : IFrameRequestHandler
     private readonly Comet.Abstractions.Options.ObjectLimits _limits;
     private readonly ILogger _logger;
 
-    public SiloRequestHandler(ClientGateway gateway, Catalog catalog, Comet.Abstractions.Options.ObjectLimits limits, ILogger logger)
+    private readonly Repair.AntiEntropy _antiEntropy;
+    public SiloRequestHandler(ClientGateway gateway, Catalog catalog, Repair.AntiEntropy antiEntropy,
+        Comet.Abstractions.Options.ObjectLimits limits, ILogger logger)
     {
+        _antiEntropy = antiEntropy;
+
         _gateway = gateway;
         _catalog = catalog;
         _limits = limits;
@@ -124,12 +128,63 @@ public sealed partial class SiloRequestHandler : IFrameRequestHandler
                 await request.RespondAsync(answer, MessageCodec.HistoryAnswer).ConfigureAwait(false);
                 return;
             }
+            case (ushort)SiloOpcode.PartitionDigest:
+            {
+                var partition = ReadPartition(request.Payload.Span);
+                var records = await _antiEntropy.LocalEntriesAsync(partition, null, ct).ConfigureAwait(false);
+                var buckets = Repair.AntiEntropy.BucketHashes(records.Values);
+                await request.RespondAsync(buckets, static (b, h) =>
+                {
+                    var w = new PayloadWriter(b);
+                    Repair.RepairMessages.WriteDigest(ref w, h);
+                }).ConfigureAwait(false);
+                return;
+            }
+            case (ushort)SiloOpcode.PartitionKeys:
+            {
+                var r = new PayloadReader(request.Payload.Span);
+                var partition = r.ReadLength(1 << 20);
+                var count = r.ReadLength(Repair.PartitionDigest.Buckets);
+                var wanted = new HashSet<int>();
+                for (var i = 0; i < count; i++) wanted.Add(r.ReadLength(Repair.PartitionDigest.Buckets - 1));
+                r.ExpectEnd();
+                var records = await _antiEntropy.LocalEntriesAsync(partition, wanted, ct).ConfigureAwait(false);
+                var keys = records.Values.Where(x => x.Live.Count > 0)
+                    .Select(x => new Repair.DigestKey(x.Namespace, x.Key, Repair.PartitionDigest.EntryHash(x))).ToList();
+                await request.RespondAsync(keys, static (b, k) =>
+                {
+                    var w = new PayloadWriter(b);
+                    Repair.RepairMessages.WriteKeys(ref w, k);
+                }).ConfigureAwait(false);
+                return;
+            }
+            case (ushort)SiloOpcode.ReplicaFetch:
+            {
+                var r = new PayloadReader(request.Payload.Span);
+                var key = KeyOf(r.ReadString(), r.ReadString());
+                r.ExpectEnd();
+                var record = await _catalog.RunAsync(key, static (grain, _, _) => ValueTask.FromResult(grain.LiveEntries()), 0, ct).ConfigureAwait(false);
+                await request.RespondAsync(record, static (b, e) =>
+                {
+                    var w = new PayloadWriter(b);
+                    Repair.RepairMessages.WriteEntries(ref w, e);
+                }).ConfigureAwait(false);
+                return;
+            }
             default:
                 throw new CometException(CometErrorCode.BadRequest, $"Unknown operation {request.Opcode}.");
         }
     }
 
     private ObjectKey KeyOf(string ns, string key) => ObjectKey.Create(ns, key, _limits);
+
+    private static int ReadPartition(ReadOnlySpan<byte> payload)
+    {
+        var r = new PayloadReader(payload);
+        var partition = r.ReadLength(1 << 20);
+        r.ExpectEnd();
+        return partition;
+    }
 
     private static CallerInfo CallerOf(IncomingRequest request)
     {
