@@ -105,6 +105,10 @@ public sealed partial class Catalog : IAsyncDisposable
     public ValueTask<Abstractions.Protocol.HistoryResponse> HistoryAsync(ObjectKey key, CancellationToken ct) =>
         RunAsync(key, static (grain, _, _) => ValueTask.FromResult(grain.History()), 0, ct);
 
+    /// <summary>The live versions of this silo's replica of <paramref name="key"/>, with their current data.</summary>
+    public ValueTask<List<Replication.VersionEntry>> FetchAsync(ObjectKey key, CancellationToken ct) =>
+        RunAsync(key, static (grain, _, _) => ValueTask.FromResult(grain.LiveEntries()), 0, ct);
+
     /// <summary>This silo's replica of <paramref name="key"/> (activating it if needed).</summary>
     public ValueTask<ReplicaInspection> InspectAsync(ObjectKey key, CancellationToken ct) =>
         RunAsync(key, static (grain, _, _) => ValueTask.FromResult(grain.Inspect()), 0, ct);

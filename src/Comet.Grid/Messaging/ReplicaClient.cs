@@ -49,4 +49,18 @@ public sealed class ReplicaClient : IReplicaClient
         var reader = new PayloadReader(answer.Span);
         return HistoryResponse.ReadFrom(ref reader);
     }
+
+    public async ValueTask<IReadOnlyList<VersionEntry>> FetchAsync(string silo, ObjectKey key, CancellationToken ct)
+    {
+        if (silo == _self) return await _catalog.FetchAsync(key, ct).ConfigureAwait(false);
+        var connection = await _silos.ConnectAsync(silo, ct).ConfigureAwait(false);
+        using var answer = await connection.RequestAsync((ushort)SiloOpcode.ReplicaFetch, key, static (buffer, k) =>
+        {
+            var w = new PayloadWriter(buffer);
+            w.WriteString(k.Namespace);
+            w.WriteString(k.Key);
+        }, ct).ConfigureAwait(false);
+        var reader = new PayloadReader(answer.Span);
+        return Repair.RepairMessages.ReadEntries(ref reader);
+    }
 }

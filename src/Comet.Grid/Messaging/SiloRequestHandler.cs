@@ -163,7 +163,7 @@ public sealed partial class SiloRequestHandler : IFrameRequestHandler
                 var r = new PayloadReader(request.Payload.Span);
                 var key = KeyOf(r.ReadString(), r.ReadString());
                 r.ExpectEnd();
-                var record = await _catalog.RunAsync(key, static (grain, _, _) => ValueTask.FromResult(grain.LiveEntries()), 0, ct).ConfigureAwait(false);
+                var record = await _catalog.FetchAsync(key, ct).ConfigureAwait(false);
                 await request.RespondAsync(record, static (b, e) =>
                 {
                     var w = new PayloadWriter(b);

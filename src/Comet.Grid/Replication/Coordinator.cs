@@ -149,11 +149,18 @@ public sealed class Coordinator
 
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.ReplicaTimeout);
-        var answers = new List<ReplicaGetResponse>(needed);
+        var answers = new List<(string Silo, ReplicaGetResponse Answer)>(needed);
         var failures = new List<CometException>();
         var next = 0;
         var pending = new List<Task<ReplicaGetResponse>>(needed);
-        for (; next < needed; next++) pending.Add(_replicas.GetAsync(pref[next], key, message, timeout.Token).AsTask());
+        var asked = new Dictionary<Task<ReplicaGetResponse>, string>(needed);
+        void Ask(string silo)
+        {
+            var task = _replicas.GetAsync(silo, key, message, timeout.Token).AsTask();
+            pending.Add(task);
+            asked[task] = silo;
+        }
+        for (; next < needed; next++) Ask(pref[next]);
         while (pending.Count > 0)
         {
             var done = await Task.WhenAny(pending).ConfigureAwait(false);
@@ -164,10 +171,10 @@ public sealed class Coordinator
                 if (request.Version is not null && answer.Items.Count == 0)
                 {
                     // This replica does not keep that version: ask the next one.
-                    if (next < pref.Length) pending.Add(_replicas.GetAsync(pref[next++], key, message, timeout.Token).AsTask());
+                    if (next < pref.Length) Ask(pref[next++]);
                     continue;
                 }
-                answers.Add(answer);
+                answers.Add((asked[done], answer));
                 if (answers.Count >= needed) break;
             }
             catch (CometException ex) when (IsObjectError(ex.Code))
@@ -179,7 +186,7 @@ public sealed class Coordinator
             catch (Exception ex) when (ex is CometException or OperationCanceledException)
             {
                 failures.Add(AsComet(ex));
-                if (next < pref.Length) pending.Add(_replicas.GetAsync(pref[next++], key, message, timeout.Token).AsTask());
+                if (next < pref.Length) Ask(pref[next++]);
             }
         }
         ObserveRemaining(pending, timeout);
@@ -189,7 +196,8 @@ public sealed class Coordinator
                 throw new CometException(CometErrorCode.NotFound, $"No replica keeps version {request.Version} of '{key.Key}'.");
         }
         if (answers.Count < needed) throw QuorumFailure(failures, answers.Count, needed, "read");
-        return Merge(key, answers);
+        if (request.Version is null) RepairStaleReplicas(key, answers);
+        return Merge(key, answers.Select(a => a.Answer).ToList());
     }
 
     public async ValueTask<HistoryResponse> HistoryAsync(HistoryRequest request, CancellationToken ct, ObjectKey? knownKey = null)
@@ -225,6 +233,61 @@ public sealed class Coordinator
         var items = byVersion.Values.OrderByDescending(i => i.WrittenAtMs).ThenByDescending(i => i.Version, StringComparer.Ordinal).ToList();
         return new HistoryResponse(items);
     }
+
+    /// <summary>
+    /// Read repair (Dynamo): a replica that answered without a version another replica showed to
+    /// be current gets that version, copied in the background from a replica that has it.
+    /// </summary>
+    private void RepairStaleReplicas(ObjectKey key, List<(string Silo, ReplicaGetResponse Answer)> answers)
+    {
+        if (answers.Count < 2) return;
+        var current = new Dictionary<Dot, string>();
+        foreach (var (silo, answer) in answers)
+        {
+            foreach (var item in answer.Items)
+            {
+                var superseded = false;
+                foreach (var (_, other) in answers)
+                    foreach (var o in other.Items)
+                        if (o.Version.Supersedes(item.Version)) superseded = true;
+                if (!superseded) current.TryAdd(item.Version.Dot, silo);
+            }
+        }
+        foreach (var (silo, answer) in answers)
+        {
+            var missing = current.Where(c => !answer.Items.Any(i => i.Version.Dot == c.Key)).ToList();
+            if (missing.Count == 0) continue;
+            _ = RepairAsync(key, silo, missing);
+        }
+    }
+
+    private async Task RepairAsync(ObjectKey key, string stale, List<KeyValuePair<Dot, string>> missing)
+    {
+        try
+        {
+            using var deadline = new CancellationTokenSource(_options.ReplicaTimeout);
+            foreach (var source in missing.Select(m => m.Value).Distinct())
+            {
+                var entries = await _replicas.FetchAsync(source, key, deadline.Token).ConfigureAwait(false);
+                foreach (var entry in entries)
+                {
+                    if (!missing.Any(m => m.Key == entry.Version.Dot)) continue;
+                    await _replicas.PutAsync(stale, key, new ReplicaPutRequest(key.Namespace, key.Key, entry, PutMode.Repair, CallerInfo.Internal(Self)), deadline.Token)
+                        .ConfigureAwait(false);
+                    Interlocked.Increment(ref _readRepairs);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is CometException or OperationCanceledException)
+        {
+            // Best effort: anti-entropy repairs what read repair could not.
+        }
+    }
+
+    private long _readRepairs;
+
+    /// <summary>Versions this coordinator copied to stale replicas while serving reads.</summary>
+    public long ReadRepairs => Interlocked.Read(ref _readRepairs);
 
     /// <summary>Keeps every version no other answered version supersedes; tombstones hide the key.</summary>
     private static GetResponse Merge(ObjectKey key, List<ReplicaGetResponse> answers)

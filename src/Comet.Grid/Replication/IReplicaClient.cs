@@ -14,5 +14,8 @@ public interface IReplicaClient
 
     ValueTask<ReplicaGetResponse> GetAsync(string silo, ObjectKey key, ReplicaGetRequest request, CancellationToken ct);
 
+    /// <summary>The replica's live versions with their data (read repair, anti-entropy).</summary>
+    ValueTask<IReadOnlyList<VersionEntry>> FetchAsync(string silo, ObjectKey key, CancellationToken ct);
+
     ValueTask<HistoryResponse> HistoryAsync(string silo, ObjectKey key, HistoryRequest request, CancellationToken ct);
 }

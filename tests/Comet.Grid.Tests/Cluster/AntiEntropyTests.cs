@@ -76,4 +76,27 @@ public class AntiEntropyTests
         foreach (var key in keys)
             Assert.Equal(key, await http.GetStringAsync($"{cluster.Silos[1].HttpAddress}/v1/default/keys/{key}?r=3"));
     }
+
+    [Fact]
+    public async Task A_read_that_meets_a_stale_replica_repairs_it()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { ConfigureSilo = o => o.AntiEntropyPeriod = TimeSpan.FromHours(1) });
+        using var http = new HttpClient();
+        var url = $"{cluster.Silos[0].HttpAddress}/v1/default/keys/read-repair";
+        Assert.True((await http.PutAsync(url + "?w=3", new StringContent("old"))).IsSuccessStatusCode);
+        var victim = cluster.Silos[2];
+        await cluster.StopSiloAsync(victim);
+        await cluster.WaitForStableViewAsync();
+        Assert.True((await http.PutAsync(url, new StringContent("new"))).IsSuccessStatusCode);
+        var back = await cluster.StartSiloAsync(victim.Id);
+        await cluster.WaitForStableViewAsync();
+        var key = ObjectKey.Create("default", "read-repair");
+        var stale = (await back.Catalog.InspectAsync(key, CancellationToken.None)).Live.Single().Data;
+        Assert.Equal("old", Encoding.UTF8.GetString(stale.Span));
+
+        Assert.Equal("new", await http.GetStringAsync(url + "?r=3"));
+        await ClusterFixture.EventuallyAsync(async () =>
+            Encoding.UTF8.GetString((await back.Catalog.InspectAsync(key, CancellationToken.None)).Live.Single().Data.Span) == "new",
+            "the stale replica repaired by the read");
+    }
 }
