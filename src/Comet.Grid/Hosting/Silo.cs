@@ -110,7 +110,7 @@ public sealed class Silo : IAsyncDisposable
         var runtime = new GrainRuntime(_options, _sandbox, new ReplicaStore(replicas, Id), new TimerRegistry(timers, Id), neighbours, _time, logger);
         _catalog = new Catalog(runtime, hash => view().Ring.PartitionOf(hash));
         neighbours.Catalog = _catalog;
-        var replicaClient = new ReplicaClient(Id, _catalog, _directory, _options.Limits);
+        var replicaClient = new ReplicaClient(Id, _catalog, _directory);
         var coordinator = new Coordinator(_options, view, replicaClient, _catalog, _sandboxOptions, _time);
         Gateway = new ClientGateway(Id, coordinator, _directory, view, _options.Limits);
         _antiEntropy = new Repair.AntiEntropy(_options, view, runtime.Store, _catalog, _directory, logger);

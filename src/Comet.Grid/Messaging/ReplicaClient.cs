@@ -11,14 +11,12 @@ public sealed class ReplicaClient : IReplicaClient
     private readonly string _self;
     private readonly Catalog _catalog;
     private readonly SiloDirectory _silos;
-    private readonly Comet.Abstractions.Options.ObjectLimits _limits;
 
-    public ReplicaClient(string self, Catalog catalog, SiloDirectory silos, Comet.Abstractions.Options.ObjectLimits limits)
+    public ReplicaClient(string self, Catalog catalog, SiloDirectory silos)
     {
         _self = self;
         _catalog = catalog;
         _silos = silos;
-        _limits = limits;
     }
 
     public async ValueTask<ReplicaPutStatus> PutAsync(string silo, ObjectKey key, ReplicaPutRequest request, CancellationToken ct)

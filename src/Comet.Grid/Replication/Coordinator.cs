@@ -47,10 +47,7 @@ public sealed class Coordinator
     /// The silo that should coordinate this key: this silo when it is in the preference list,
     /// else the first silo of the list (the SDK sends there directly; gateways forward).
     /// </summary>
-    public string CoordinatorFor(string ns, string key, QuorumOptions quorum) =>
-        CoordinatorFor(ObjectKey.Create(ns, key, _options.Limits), quorum);
-
-    /// <summary>As above, for a key already validated and hashed (hashing is SHA-256: do it once per request).</summary>
+    /// <remarks>Takes a key already validated and hashed: hashing is SHA-256, so it is done once per request.</remarks>
     public string CoordinatorFor(ObjectKey objectKey, QuorumOptions quorum)
     {
         var plan = QuorumPlan.Resolve(Namespace(objectKey.Namespace), quorum);
