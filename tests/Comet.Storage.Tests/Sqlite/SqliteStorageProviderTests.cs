@@ -56,6 +56,9 @@ public sealed class SqliteStorageProviderTests : IDisposable
 
         await provider.DisposeAsync();
 
+        // Every queued write succeeds (the AsTask wrappers may finish a moment after DisposeAsync
+        // returns, so await them rather than sample their status; a hang fails within the guard).
+        await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.All(writes, w => Assert.True(w.IsCompletedSuccessfully));
         await using var reopened = await database.OpenAsync();
         var rows = await ReadAllAsync(await reopened.OpenTableAsync("Objects"), RowQuery.All);
