@@ -102,8 +102,6 @@ public sealed class SiloHostedService : IHostedService
         if (settings.Provider.Equals("memory", StringComparison.OrdinalIgnoreCase)) return new MemoryStorageProvider();
         if (!settings.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"Unknown storage provider '{settings.Provider}'; use sqlite or memory.");
-        var directory = Path.GetDirectoryName(Path.GetFullPath(settings.SqlitePath));
-        if (directory is not null) Directory.CreateDirectory(directory);
         return new SqliteStorageProvider(new SqliteStorageOptions { DataSource = settings.SqlitePath });
     }
 }

@@ -113,7 +113,7 @@ public sealed class Silo : IAsyncDisposable
         var replicaClient = new ReplicaClient(Id, _catalog, _directory);
         var coordinator = new Coordinator(_options, view, replicaClient, _catalog, _sandboxOptions, _time);
         Gateway = new ClientGateway(Id, coordinator, _directory, view, _options.Limits);
-        _antiEntropy = new Repair.AntiEntropy(_options, view, runtime.Store, _catalog, _directory, logger);
+        _antiEntropy = new Repair.AntiEntropy(_options, view, runtime.Store, _catalog, _directory, replicaClient, logger);
         var handler = new SiloRequestHandler(Gateway, _catalog, _antiEntropy, _options.Limits, logger);
 
         var address = IPAddress.Parse(_options.Host);

@@ -25,12 +25,14 @@ public sealed partial class AntiEntropy : IAsyncDisposable
     private readonly ReplicaStore _store;
     private readonly Catalog _catalog;
     private readonly SiloDirectory _silos;
+    private readonly IReplicaClient _replicas;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
-    public AntiEntropy(SiloOptions options, Func<MembershipView> view, ReplicaStore store, Catalog catalog, SiloDirectory silos, ILogger logger)
+    public AntiEntropy(SiloOptions options, Func<MembershipView> view, ReplicaStore store, Catalog catalog, SiloDirectory silos, IReplicaClient replicas, ILogger logger)
     {
+        _replicas = replicas;
         _options = options;
         _view = view;
         _store = store;
@@ -113,18 +115,8 @@ public sealed partial class AntiEntropy : IAsyncDisposable
         foreach (var key in keys)
         {
             if (local.TryGetValue(key.Namespace + "/" + key.Key, out var record) && PartitionDigest.EntryHash(record) == key.Hash) continue;
-            List<VersionEntry> entries;
-            using (var answer = await connection.RequestAsync((ushort)SiloOpcode.ReplicaFetch, key, static (buffer, k) =>
-            {
-                var w = new PayloadWriter(buffer);
-                w.WriteString(k.Namespace);
-                w.WriteString(k.Key);
-            }, ct).ConfigureAwait(false))
-            {
-                var r = new PayloadReader(answer.Span);
-                entries = RepairMessages.ReadEntries(ref r);
-            }
             var objectKey = ObjectKey.Create(key.Namespace, key.Key, _options.Limits);
+            var entries = await _replicas.FetchAsync(peer, objectKey, ct).ConfigureAwait(false);
             foreach (var entry in entries)
             {
                 if (record is not null && record.Knows(entry.Version.Dot)) continue;
