@@ -1,3 +1,4 @@
+using Comet.Admin;
 using Comet.Grid.Hosting;
 using Comet.Storage;
 using Comet.Storage.Memory;
@@ -30,7 +31,7 @@ public static class SiloServices
 {
     public static IServiceCollection AddCometSilos(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddHostedService(sp => new SiloHostedService(configuration, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddHostedService(sp => new SiloHostedService(configuration, sp.GetRequiredService<ILoggerFactory>()) { Lifetime = sp.GetService<IHostApplicationLifetime>() });
         return services;
     }
 }
@@ -45,6 +46,7 @@ public sealed class SiloHostedService : IHostedService
     private readonly IConfiguration _configuration;
     private readonly ILoggerFactory _loggers;
     private readonly List<Grid.Hosting.Silo> _silos = [];
+    private int _stoppedByAdmin;
     private IStorageProvider? _storage;
 
     public SiloHostedService(IConfiguration configuration, ILoggerFactory loggers)
@@ -74,6 +76,7 @@ public sealed class SiloHostedService : IHostedService
                 if (options.HttpPort > 0) options.HttpPort += i;
             }
             var silo = new Grid.Hosting.Silo(options, _storage, ownsStorage: false, _loggers);
+            silo.ConfigureHttp = (app, s) => app.MapCometAdmin(s, new AdminHostOptions { StopSilo = StopByAdminAsync });
             await silo.StartAsync(cancellationToken).ConfigureAwait(false);
             _silos.Add(silo);
         }
@@ -89,6 +92,16 @@ public sealed class SiloHostedService : IHostedService
         }
         if (!single && _silos.Count > 0 && _silos[0].Options.DevMode)
             logger.LogWarning("Dev mode: namespace 'default' is open to anonymous clients on loopback. Configure namespaces and keys for production.");
+    }
+
+    /// <summary>Ends the process once the admin API has stopped every silo it runs.</summary>
+    public IHostApplicationLifetime? Lifetime { get; init; }
+
+    /// <summary>The admin API's stop: a clean stop of that silo, and of the process with its last silo.</summary>
+    private async Task StopByAdminAsync(Grid.Hosting.Silo silo)
+    {
+        await silo.StopAsync().ConfigureAwait(false);
+        if (Interlocked.Increment(ref _stoppedByAdmin) >= _silos.Count) Lifetime?.StopApplication();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -58,6 +58,7 @@ public sealed partial class CometClient : IAsyncDisposable
             {
                 ConnectionsPerEndpoint = options.ConnectionsPerSilo,
                 ConnectTimeout = options.ConnectTimeout,
+                Tls = options.Tls,
                 Connection = new FrameConnectionOptions { RequestTimeout = options.RequestTimeout },
             },
             new Hello(NodeRole.Client, options.ClientId, auth));

@@ -26,6 +26,13 @@ public sealed class CometClientOptions
     /// <summary>API key sent in the handshake (UTF-8) for namespaces that require one. Default: none (anonymous).</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// TLS to the silos' gateway ports (set when the silos have a certificate). Its TargetHost defaults to each
+    /// silo's host; set <see cref="System.Net.Security.SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/>
+    /// to trust a self-signed cluster certificate. Default null: plain TCP.
+    /// </summary>
+    public System.Net.Security.SslClientAuthenticationOptions? Tls { get; set; }
+
     /// <summary>Namespace of requests whose options name none. Default <c>default</c>.</summary>
     public string DefaultNamespace { get; set; } = "default";
 

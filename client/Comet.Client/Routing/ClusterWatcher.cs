@@ -48,6 +48,7 @@ internal sealed class ClusterWatcher : IAsyncDisposable
     public async Task<ClusterMap> RefreshAsync(CancellationToken ct)
     {
         var failures = new List<string>();
+        CometErrorCode? refused = null;
         foreach (var endPoint in Sources())
         {
             ct.ThrowIfCancellationRequested();
@@ -61,6 +62,7 @@ internal sealed class ClusterWatcher : IAsyncDisposable
             catch (CometException ex)
             {
                 failures.Add($"{endPoint}: {ex.Code}: {ex.Message}");
+                if (ex.Code is CometErrorCode.Unauthorized or CometErrorCode.Forbidden) refused = ex.Code;
                 continue;
             }
             if (view.Silos.Count == 0)
@@ -71,6 +73,9 @@ internal sealed class ClusterWatcher : IAsyncDisposable
             Interlocked.Increment(ref _refreshes);
             return Apply(view);
         }
+        // A gateway that refused our credentials is not "unavailable": say so, so the caller fixes its key.
+        if (refused is { } code)
+            throw new CometException(code, $"The gateways refused this client's credentials ({string.Join("; ", failures)}). Check CometClientOptions.ApiKey.");
         throw new CometException(CometErrorCode.Unavailable,
             $"No gateway answered with the cluster view ({string.Join("; ", failures)}). Check the gateway addresses (host:port of a silo's gateway port) and that the silos are running.");
     }

@@ -135,6 +135,43 @@ public sealed partial class FrameConnection : IAsyncDisposable
         return StartAsync(new SocketFrameTransport(socket, options.ReceiveBufferSize), dialling: true, localHello, options, handler, validatePeer, cancellationToken);
     }
 
+    /// <summary>
+    /// Dialling-side setup over a stream layered on a connected socket (TLS: an authenticated
+    /// <see cref="System.Net.Security.SslStream"/>). Takes ownership of both (disposed on failure and at close).
+    /// </summary>
+    public static Task<FrameConnection> ConnectAsync(
+        Stream stream,
+        Socket socket,
+        Hello localHello,
+        FrameConnectionOptions? options = null,
+        IFrameRequestHandler? handler = null,
+        Func<Hello, ValueTask<bool>>? validatePeer = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(socket);
+        options ??= new FrameConnectionOptions();
+        options.Validate();
+        return StartAsync(new StreamFrameTransport(stream, socket, options.ReceiveBufferSize), dialling: true, localHello, options, handler, validatePeer, cancellationToken);
+    }
+
+    /// <summary>Accepting-side setup over a stream layered on an accepted socket (TLS). Takes ownership of both.</summary>
+    public static Task<FrameConnection> AcceptAsync(
+        Stream stream,
+        Socket socket,
+        Hello localHello,
+        FrameConnectionOptions? options = null,
+        IFrameRequestHandler? handler = null,
+        Func<Hello, ValueTask<bool>>? validatePeer = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(socket);
+        options ??= new FrameConnectionOptions();
+        options.Validate();
+        return StartAsync(new StreamFrameTransport(stream, socket, options.ReceiveBufferSize), dialling: false, localHello, options, handler, validatePeer, cancellationToken);
+    }
+
     /// <summary>Dialling-side setup over any duplex pipe (in-process tests, hosting layers).</summary>
     public static Task<FrameConnection> ConnectAsync(
         IDuplexPipe pipe,

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Comet.Abstractions.Errors;
 
 namespace Comet.Abstractions.Wire;
@@ -13,7 +15,8 @@ namespace Comet.Abstractions.Wire;
 public sealed class FrameConnector : IAsyncDisposable
 {
     private readonly FrameConnectorOptions _options;
-    private readonly Hello _localHello;
+    private readonly Func<Hello> _localHello;
+    private readonly string _nodeId;
     private readonly IFrameRequestHandler? _handler;
     private readonly Func<Hello, ValueTask<bool>>? _validatePeer;
     private readonly ConcurrentDictionary<EndPoint, Slot[]> _pools = new();
@@ -29,12 +32,29 @@ public sealed class FrameConnector : IAsyncDisposable
         Hello localHello,
         IFrameRequestHandler? handler = null,
         Func<Hello, ValueTask<bool>>? validatePeer = null)
+        : this(options, (localHello ?? throw new ArgumentNullException(nameof(localHello))).NodeId, () => localHello, handler, validatePeer)
+    {
+    }
+
+    /// <param name="options">Pool size, connect timeout, connection options.</param>
+    /// <param name="nodeId">Our node id (the one every Hello from <paramref name="localHello"/> names).</param>
+    /// <param name="localHello">Builds the Hello sent on each new connection (a fresh cluster-secret proof each time).</param>
+    /// <param name="handler">Serves requests the peers send back on these connections; null refuses them.</param>
+    /// <param name="validatePeer">Checks each peer's Hello; null accepts any.</param>
+    public FrameConnector(
+        FrameConnectorOptions options,
+        string nodeId,
+        Func<Hello> localHello,
+        IFrameRequestHandler? handler = null,
+        Func<Hello, ValueTask<bool>>? validatePeer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(localHello);
+        ArgumentException.ThrowIfNullOrEmpty(nodeId);
         options.Validate();
         _options = options;
         _localHello = localHello;
+        _nodeId = nodeId;
         _handler = handler;
         _validatePeer = validatePeer;
     }
@@ -109,7 +129,7 @@ public sealed class FrameConnector : IAsyncDisposable
     {
         await Task.Yield(); // start the dial outside the slot lock
         TransportFaults? faults = _options.Connection.Faults;
-        if (faults is not null && (faults.IsBlocked(endPoint) || faults.IsNodeBlocked(_localHello.NodeId)))
+        if (faults is not null && (faults.IsBlocked(endPoint) || faults.IsNodeBlocked(_nodeId)))
         {
             throw new CometException(CometErrorCode.Unavailable, $"cannot connect to {endPoint}: blocked by fault injection");
         }
@@ -127,7 +147,30 @@ public sealed class FrameConnector : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-            connection = await FrameConnection.ConnectAsync(socket, _localHello, _options.Connection, _handler, _validatePeer, timeout.Token).ConfigureAwait(false);
+            if (_options.Tls is { } tls)
+            {
+                var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+                try
+                {
+                    await ssl.AuthenticateAsClientAsync(ForHost(tls, endPoint), timeout.Token).ConfigureAwait(false);
+                }
+                catch (AuthenticationException ex)
+                {
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    throw new CometException(CometErrorCode.Unauthorized, $"TLS with {endPoint} failed: {ex.Message}", ex);
+                }
+                catch
+                {
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+
+                connection = await FrameConnection.ConnectAsync(ssl, socket, _localHello(), _options.Connection, _handler, _validatePeer, timeout.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                connection = await FrameConnection.ConnectAsync(socket, _localHello(), _options.Connection, _handler, _validatePeer, timeout.Token).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
         {
@@ -169,6 +212,21 @@ public sealed class FrameConnector : IAsyncDisposable
         };
         return connection;
     }
+
+    private static SslClientAuthenticationOptions ForHost(SslClientAuthenticationOptions tls, EndPoint endPoint) => new()
+    {
+        TargetHost = tls.TargetHost ?? endPoint switch
+        {
+            DnsEndPoint dns => dns.Host,
+            IPEndPoint ip => ip.Address.ToString(),
+            _ => endPoint.ToString(),
+        },
+        RemoteCertificateValidationCallback = tls.RemoteCertificateValidationCallback,
+        ClientCertificates = tls.ClientCertificates,
+        EnabledSslProtocols = tls.EnabledSslProtocols,
+        CertificateRevocationCheckMode = tls.CertificateRevocationCheckMode,
+        ApplicationProtocols = tls.ApplicationProtocols,
+    };
 
     private static Slot[] CreateSlots(int count)
     {

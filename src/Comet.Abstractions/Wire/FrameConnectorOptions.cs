@@ -12,6 +12,12 @@ public sealed class FrameConnectorOptions
     /// <summary>How long dialling plus the handshake may take. Default 5 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// TLS for every connection (its <see cref="System.Net.Security.SslClientAuthenticationOptions.TargetHost"/>
+    /// defaults to the dialled host). Null (default): plain TCP.
+    /// </summary>
+    public System.Net.Security.SslClientAuthenticationOptions? Tls { get; set; }
+
     /// <summary>Options of every connection this connector makes.</summary>
     public FrameConnectionOptions Connection { get; set; } = new();
 

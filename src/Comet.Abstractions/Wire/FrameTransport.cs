@@ -141,3 +141,95 @@ internal sealed class PipeFrameTransport : FrameTransport
         _pipe.Input.CancelPendingRead();
     }
 }
+
+/// <summary>
+/// A stream layered on a connected socket (an <see cref="System.Net.Security.SslStream"/> for TLS): reads through a
+/// pipe reader, writes each batch as one stream write (one TLS record when it fits), and closes both on abort.
+/// </summary>
+internal sealed class StreamFrameTransport : FrameTransport
+{
+    private readonly Stream _stream;
+    private readonly Socket _socket;
+    private readonly PipeReader _input;
+    private int _aborted;
+
+    public StreamFrameTransport(Stream stream, Socket socket, int receiveBufferSize)
+    {
+        _stream = stream;
+        _socket = socket;
+        _socket.NoDelay = true;
+        LocalEndPoint = socket.LocalEndPoint;
+        RemoteEndPoint = socket.RemoteEndPoint;
+        _input = PipeReader.Create(
+            stream,
+            new StreamPipeReaderOptions(bufferSize: receiveBufferSize, minimumReadSize: Math.Min(4096, receiveBufferSize), leaveOpen: true));
+    }
+
+    public override PipeReader Input => _input;
+
+    public override EndPoint? LocalEndPoint { get; }
+
+    public override EndPoint? RemoteEndPoint { get; }
+
+    public override async ValueTask SendAsync(FrameOutbox batch)
+    {
+        List<ArraySegment<byte>> segments = batch.GetSegments();
+        if (segments.Count == 1)
+        {
+            await _stream.WriteAsync(segments[0].AsMemory()).ConfigureAwait(false);
+        }
+        else if (segments.Count > 1)
+        {
+            // One write per batch: on TLS every write is at least one record, so gather first.
+            int total = 0;
+            foreach (ArraySegment<byte> segment in segments)
+            {
+                total += segment.Count;
+            }
+
+            byte[] gathered = ArrayPool<byte>.Shared.Rent(total);
+            try
+            {
+                int offset = 0;
+                foreach (ArraySegment<byte> segment in segments)
+                {
+                    segment.AsSpan().CopyTo(gathered.AsSpan(offset));
+                    offset += segment.Count;
+                }
+
+                await _stream.WriteAsync(gathered.AsMemory(0, total)).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(gathered);
+            }
+        }
+
+        await _stream.FlushAsync().ConfigureAwait(false);
+    }
+
+    public override void ShutdownSend()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public override void CompleteInput() => _input.Complete();
+
+    public override void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) == 0)
+        {
+            _stream.Dispose();
+            _socket.Dispose();
+        }
+    }
+}

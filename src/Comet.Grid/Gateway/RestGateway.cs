@@ -5,6 +5,7 @@ using Comet.Abstractions.Errors;
 using Comet.Abstractions.Protocol;
 using Comet.Grid.Hosting;
 using Comet.Grid.Messaging;
+using Comet.Grid.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -39,6 +40,9 @@ public static class RestGateway
             var gateway = silo.Gateway;
             var caller = new CallerInfo(http.Connection.RemoteIpAddress?.ToString(), "anonymous", null, null);
             var ct = http.RequestAborted;
+            // Access and rates are checked before the body is read; a refusal changes nothing.
+            var credentials = await silo.Security.CredentialsOfAsync(HttpCredentials.PresentedKey(http.Request), http.Connection.RemoteIpAddress, ct).ConfigureAwait(false);
+            silo.Security.Admit(credentials, ns, key);
             switch (http.Request.Method)
             {
                 case "GET" when history:
@@ -50,6 +54,7 @@ public static class RestGateway
                     break;
                 case "PUT" when !history:
                     var put = await ReadPutAsync(http, ns, key, silo.Options).ConfigureAwait(false);
+                    silo.Security.AdmitPut(credentials, Encoding.UTF8.GetByteCount(key) + put.Value.Length + (put.Code?.Length ?? 0), put.TtlSeconds);
                     var putAnswer = await gateway.PutAsync(put, caller, ct).ConfigureAwait(false);
                     http.Response.StatusCode = putAnswer.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK;
                     http.Response.Headers[VersionHeader] = putAnswer.Version;
@@ -66,8 +71,13 @@ public static class RestGateway
                     throw new CometException(CometErrorCode.BadRequest, $"{http.Request.Method} is not supported on history; use GET.");
             }
         }
+        catch (RateLimitedException ex)
+        {
+            await WriteErrorAsync(http, ex.Code, ex.Message, ex.RetryAfter).ConfigureAwait(false);
+        }
         catch (CometException ex)
         {
+            if (ex.Code == CometErrorCode.Unauthorized) http.Response.Headers.WWWAuthenticate = "Bearer realm=\"comet\"";
             await WriteErrorAsync(http, ex.Code, ex.Message).ConfigureAwait(false);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -80,13 +90,23 @@ public static class RestGateway
         }
     }
 
-    public static async Task WriteErrorAsync(HttpContext http, CometErrorCode code, string message)
+    /// <summary>The JSON error answer; a RateLimited one carries its retry hint (<c>Retry-After</c> in whole seconds, and <c>retryAfterMs</c>).</summary>
+    public static async Task WriteErrorAsync(HttpContext http, CometErrorCode code, string message, TimeSpan? retryAfter = null)
     {
+        ArgumentNullException.ThrowIfNull(http);
         if (http.Response.HasStarted) return;
+        var challenge = http.Response.Headers.WWWAuthenticate;
         http.Response.Clear();
         http.Response.StatusCode = ErrorCodeHttp.StatusOf(code);
-        if (code == CometErrorCode.RateLimited) http.Response.Headers.RetryAfter = "1";
-        await http.Response.WriteAsJsonAsync(new ErrorAnswer(code.ToString(), message), RestJson.Default.ErrorAnswer).ConfigureAwait(false);
+        if (challenge.Count > 0) http.Response.Headers.WWWAuthenticate = challenge;
+        long? retryMs = null;
+        if (code == CometErrorCode.RateLimited)
+        {
+            var wait = retryAfter ?? TimeSpan.FromSeconds(1);
+            retryMs = Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds));
+            http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+        await http.Response.WriteAsJsonAsync(new ErrorAnswer(code.ToString(), message, retryMs), RestJson.Default.ErrorAnswer).ConfigureAwait(false);
     }
 
     /// <summary>Splits the raw target <c>/v1/{ns}/keys/{key}[/history]</c> into decoded segments.</summary>
@@ -270,7 +290,10 @@ public static class RestGateway
 
 public sealed record PutAnswer(string Version, string Context, int Replicas);
 
-public sealed record ErrorAnswer(string Error, string Message);
+public sealed record ErrorAnswer(
+    string Error,
+    string Message,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? RetryAfterMs = null);
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(PutAnswer))]

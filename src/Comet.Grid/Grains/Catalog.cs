@@ -24,9 +24,13 @@ public sealed partial class Catalog : IAsyncDisposable
     {
         _rt = runtime;
         _partitionOf = partitionOf;
+        HandlerFailures = new Hosting.HandlerFailureMetrics(runtime.Options.SiloId);
     }
 
     public int ActivationCount => _grains.Count;
+
+    /// <summary>Handler failures of this silo's replicas, by error code (the admin API's metrics).</summary>
+    public Hosting.HandlerFailureMetrics HandlerFailures { get; }
 
     public IEnumerable<KeyGrain> Activations => _grains.Values;
 
@@ -80,6 +84,10 @@ public sealed partial class Catalog : IAsyncDisposable
             catch (GrainDeactivatedException)
             {
                 _grains.TryRemove(new KeyValuePair<ObjectKey, KeyGrain>(key, grain));
+            }
+            catch (Abstractions.Errors.CometException ex) when (HandlerFailures.Observe(ex.Code))
+            {
+                throw; // never reached: Observe only counts, and returns false
             }
         }
     }

@@ -65,6 +65,30 @@ public sealed class SiloOptions
     /// <summary>A silo whose IAmAlive is older than this is not placed on the ring.</summary>
     public TimeSpan IAmAliveTimeout { get; set; } = TimeSpan.FromSeconds(8);
 
+    /// <summary>How often this silo probes its ring successors (Orleans's ProbeTimeout period; 1 s suits loopback).</summary>
+    public TimeSpan ProbePeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A probe not answered within this time counts as missed.</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many silos after this one (in silo-id order) it probes.</summary>
+    public int ProbedSuccessors { get; set; } = 2;
+
+    /// <summary>Consecutive missed probes after which this silo votes its target dead (Orleans: NumMissedProbesLimit).</summary>
+    public int MissedProbesLimit { get; set; } = 3;
+
+    /// <summary>Distinct fresh votes that declare a silo dead (capped by the number of other live silos).</summary>
+    public int VotesForDeath { get; set; } = 2;
+
+    /// <summary>Votes older than this no longer count (Orleans: DeathVoteExpirationTimeout).</summary>
+    public TimeSpan DeathVoteExpiration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Hints (writes held for an unreachable replica) older than this are dropped; anti-entropy repairs the rest.</summary>
+    public TimeSpan HintWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often this silo tries to deliver the hints it holds.</summary>
+    public TimeSpan HintDeliveryPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Time given to in-flight requests at a clean shutdown.</summary>
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -80,6 +104,12 @@ public sealed class SiloOptions
     /// <summary>Size limits on keys, values and code.</summary>
     public ObjectLimits Limits { get; set; } = new();
 
+    /// <summary>The admin key that guards the admin API (see <see cref="AdminOptions"/>).</summary>
+    public AdminOptions Admin { get; set; } = new();
+
+    /// <summary>API keys, cluster secret, TLS, fair storage admission and rate limits (see <see cref="Comet.Grid.Security.SecurityOptions"/>).</summary>
+    public Comet.Grid.Security.SecurityOptions Security { get; set; } = new();
+
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(SiloId) || SiloId.Contains('/', StringComparison.Ordinal))
@@ -87,6 +117,8 @@ public sealed class SiloOptions
         if (Partitions < 1 || (Partitions & (Partitions - 1)) != 0) throw new ArgumentException("Partitions must be a power of two.");
         if (HistoryDepth < 1) throw new ArgumentException("HistoryDepth must be at least 1.");
         if (Spares < 0) throw new ArgumentException("Spares must not be negative.");
+        if (ProbePeriod <= TimeSpan.Zero || ProbeTimeout <= TimeSpan.Zero) throw new ArgumentException("ProbePeriod and ProbeTimeout must be positive.");
+        if (MissedProbesLimit < 1 || VotesForDeath < 1 || ProbedSuccessors < 1) throw new ArgumentException("MissedProbesLimit, VotesForDeath and ProbedSuccessors must be at least 1.");
         Limits.Validate();
         foreach (var (name, ns) in Namespaces)
         {

@@ -25,6 +25,9 @@ public sealed class TestClusterOptions
 
     /// <summary>Serve HTTP (the REST gateway) on a free port.</summary>
     public bool Http { get; set; } = true;
+
+    /// <summary>Extra HTTP endpoints for each silo (the admin API), set as <see cref="Silo.ConfigureHttp"/> before it starts.</summary>
+    public Action<Microsoft.AspNetCore.Builder.WebApplication, Silo>? ConfigureHttp { get; set; }
 }
 
 /// <summary>
@@ -53,6 +56,9 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     public IStorageProvider Storage => _storage;
+
+    /// <summary>Fault injection shared by every silo of the cluster: <c>Faults.BlockNode("silo-3")</c> cuts silo-3 off from the others.</summary>
+    public Abstractions.Wire.TransportFaults Faults { get; } = new();
 
     public Silo Primary => Silos[0];
 
@@ -93,7 +99,8 @@ public sealed class TestCluster : IAsyncDisposable
             StateFlushDelay = TimeSpan.FromMilliseconds(50),
         };
         _options.ConfigureSilo?.Invoke(options);
-        var silo = new Silo(options, _storage, ownsStorage: false, _options.Loggers ?? NullLoggerFactory.Instance, _options.Sandbox);
+        var silo = new Silo(options, _storage, ownsStorage: false, _options.Loggers ?? NullLoggerFactory.Instance, _options.Sandbox, faults: Faults);
+        silo.ConfigureHttp = _options.ConfigureHttp;
         await silo.StartAsync().ConfigureAwait(false);
         lock (_silos) _silos.Add(silo);
         return silo;

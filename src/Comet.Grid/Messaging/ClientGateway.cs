@@ -25,6 +25,7 @@ public sealed class ClientGateway
     {
         _limits = limits;
         _self = self;
+        Metrics = new Hosting.OperationMetrics(self);
         _coordinator = coordinator;
         _silos = silos;
         _view = view;
@@ -32,10 +33,14 @@ public sealed class ClientGateway
 
     public Coordinator Coordinator => _coordinator;
 
+    /// <summary>Throughput and latency of the client operations received here (the admin API's metrics).</summary>
+    public Hosting.OperationMetrics Metrics { get; }
+
     public ClusterViewResponse ClusterView() => _view().ToClusterView();
 
     public async ValueTask<PutResponse> PutAsync(PutRequest request, CallerInfo caller, CancellationToken ct)
     {
+        using var timing = Metrics.Start(Hosting.ClientOp.Put);
         var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
         var target = _coordinator.CoordinatorFor(key, request.Quorum);
         if (target == _self) return await _coordinator.PutAsync(request, caller, ct, key).ConfigureAwait(false);
@@ -45,6 +50,7 @@ public sealed class ClientGateway
 
     public async ValueTask<PutResponse> DeleteAsync(DeleteRequest request, CallerInfo caller, CancellationToken ct)
     {
+        using var timing = Metrics.Start(Hosting.ClientOp.Delete);
         var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
         var target = _coordinator.CoordinatorFor(key, request.Quorum);
         if (target == _self) return await _coordinator.DeleteAsync(request, caller, ct, key).ConfigureAwait(false);
@@ -54,6 +60,7 @@ public sealed class ClientGateway
 
     public async ValueTask<GetResponse> GetAsync(GetRequest request, CallerInfo caller, CancellationToken ct)
     {
+        using var timing = Metrics.Start(Hosting.ClientOp.Get);
         var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
         var target = _coordinator.CoordinatorFor(key, request.Quorum);
         if (target == _self) return await _coordinator.GetAsync(request, caller, ct, key).ConfigureAwait(false);
@@ -63,6 +70,7 @@ public sealed class ClientGateway
 
     public async ValueTask<HistoryResponse> HistoryAsync(HistoryRequest request, CallerInfo caller, CancellationToken ct)
     {
+        using var timing = Metrics.Start(Hosting.ClientOp.History);
         var key = ObjectKey.Create(request.Namespace, request.Key, _limits);
         var target = _coordinator.CoordinatorFor(key, default);
         if (target == _self) return await _coordinator.HistoryAsync(request, ct, key).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using Comet.Abstractions.Keys;
 using Comet.Abstractions.Protocol;
 using Comet.Grid.Grains;
+using Comet.Abstractions.Errors;
 using Comet.Grid.Replication;
 
 namespace Comet.Grid.Messaging;
@@ -28,6 +29,35 @@ public sealed class ReplicaClient : IReplicaClient
         var status = reader.ReadByte();
         if (status > (byte)ReplicaPutStatus.Obsolete) throw PayloadReader.Malformed("unknown replica put status");
         return (ReplicaPutStatus)status;
+    }
+
+    /// <summary>This silo's hint store (set once the silo has built it).</summary>
+    public HintedHandoff? Hints { get; set; }
+
+    public async ValueTask StoreHintAsync(string fallback, string target, ReplicaPutRequest request, CancellationToken ct)
+    {
+        if (fallback == _self)
+        {
+            var hints = Hints ?? throw new CometException(CometErrorCode.Unavailable, "This silo holds no hints yet.");
+            await hints.StoreAsync(target, request, ct).ConfigureAwait(false);
+            return;
+        }
+        var connection = await _silos.ConnectAsync(fallback, ct).ConfigureAwait(false);
+        using var answer = await connection.RequestAsync((ushort)SiloOpcode.StoreHint, (target, request), Hint.Message, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Failure detection: one round trip to <paramref name="silo"/>.</summary>
+    public async ValueTask PingAsync(string silo, CancellationToken ct)
+    {
+        var connection = await _silos.ConnectAsync(silo, ct).ConfigureAwait(false);
+        using var answer = await connection.RequestAsync((ushort)SiloOpcode.Ping, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Gossip: tells <paramref name="silo"/> to re-read the membership table.</summary>
+    public async ValueTask NotifyMembershipChangedAsync(string silo, CancellationToken ct)
+    {
+        var connection = await _silos.ConnectAsync(silo, ct).ConfigureAwait(false);
+        using var answer = await connection.RequestAsync((ushort)SiloOpcode.MembershipChanged, ReadOnlyMemory<byte>.Empty, ct).ConfigureAwait(false);
     }
 
     public async ValueTask<ReplicaGetResponse> GetAsync(string silo, ObjectKey key, ReplicaGetRequest request, CancellationToken ct)

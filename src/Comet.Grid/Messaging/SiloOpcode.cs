@@ -17,6 +17,12 @@ public enum SiloOpcode : ushort
     PartitionKeys = 105,
     /// <summary>Anti-entropy: a key's live versions, with their data, to copy to a replica that lacks them.</summary>
     ReplicaFetch = 106,
+    /// <summary>Failure detection: answers at once, empty both ways.</summary>
+    Ping = 107,
+    /// <summary>Gossip: the sender changed a membership row; re-read the table now. Empty both ways.</summary>
+    MembershipChanged = 108,
+    /// <summary>Sloppy quorum: hold this replica put for a target silo that could not be reached (target, then the put).</summary>
+    StoreHint = 109,
 }
 
 /// <summary>Why a version is being stored at a replica; it decides which handlers run.</summary>

@@ -32,6 +32,12 @@ public sealed partial class SiloRequestHandler : IFrameRequestHandler
         _logger = logger;
     }
 
+    /// <summary>Set once membership has started: gossip prompts it to re-read the table.</summary>
+    public Membership.MembershipService? Membership { get; set; }
+
+    /// <summary>This silo's hint store, for <see cref="SiloOpcode.StoreHint"/>.</summary>
+    public Replication.HintedHandoff? Hints { get; set; }
+
     public async ValueTask HandleAsync(IncomingRequest request)
     {
         try
@@ -169,6 +175,22 @@ public sealed partial class SiloRequestHandler : IFrameRequestHandler
                     var w = new PayloadWriter(b);
                     Repair.RepairMessages.WriteEntries(ref w, e);
                 }).ConfigureAwait(false);
+                return;
+            }
+            case (ushort)SiloOpcode.Ping:
+                await request.RespondAsync(ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+                return;
+            case (ushort)SiloOpcode.MembershipChanged:
+                Membership?.RequestRefresh();
+                await request.RespondAsync(ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+                return;
+            case (ushort)SiloOpcode.StoreHint:
+            {
+                var (target, message) = Replication.Hint.ReadMessage(request.Payload.Span);
+                KeyOf(message.Namespace, message.Key);
+                var hints = Hints ?? throw new CometException(CometErrorCode.Unavailable, "This silo is not ready to hold hints.");
+                await hints.StoreAsync(target, message, ct).ConfigureAwait(false);
+                await request.RespondAsync(ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
                 return;
             }
             default:

@@ -107,7 +107,8 @@ public sealed class Coordinator
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.ReplicaTimeout);
         var pending = new List<Task<ReplicaPutStatus>>(pref.Length);
-        foreach (var silo in pref) pending.Add(_replicas.PutAsync(silo, key, message, timeout.Token).AsTask());
+        var fallbacks = new Fallbacks(_view().Ring.PreferenceList(key.Hash, pref.Length + _options.Spares).Skip(pref.Length));
+        foreach (var silo in pref) pending.Add(PutOrHintAsync(silo, key, message, fallbacks, timeout.Token));
 
         var acks = 0;
         var failures = new List<CometException>();
@@ -130,6 +131,52 @@ public sealed class Coordinator
         if (acks < plan.W) throw QuorumFailure(failures, acks, plan.W, "write");
         return new PutResponse(version.Id, version.CausalClock.ToToken(), acks, created);
     }
+
+    /// <summary>
+    /// Sends the put to one replica; when that silo cannot be reached (it crashed and is not yet
+    /// declared dead), stores it as a hint on the next silo past the preference list instead
+    /// (Dynamo's sloppy quorum) — the hint counts toward W and is handed off when the silo returns.
+    /// </summary>
+    private async Task<ReplicaPutStatus> PutOrHintAsync(string silo, ObjectKey key, ReplicaPutRequest message, Fallbacks fallbacks, CancellationToken ct)
+    {
+        try
+        {
+            return await _replicas.PutAsync(silo, key, message, ct).ConfigureAwait(false);
+        }
+        catch (CometException ex) when (ex.Code is CometErrorCode.Unavailable or CometErrorCode.Timeout && !ct.IsCancellationRequested)
+        {
+            while (fallbacks.Next() is { } fallback)
+            {
+                try
+                {
+                    await _replicas.StoreHintAsync(fallback, silo, message, ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref _hintedWrites);
+                    return ReplicaPutStatus.Applied;
+                }
+                catch (CometException) when (!ct.IsCancellationRequested)
+                {
+                    // That fallback is down too: try the next one.
+                }
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Silos past the preference list, each handed to at most one unreachable replica.</summary>
+    private sealed class Fallbacks(IEnumerable<string> silos)
+    {
+        private readonly Queue<string> _silos = new(silos);
+
+        public string? Next()
+        {
+            lock (_silos) return _silos.TryDequeue(out var silo) ? silo : null;
+        }
+    }
+
+    private long _hintedWrites;
+
+    /// <summary>Replica puts this coordinator stored as hints on a fallback silo.</summary>
+    public long HintedWrites => Interlocked.Read(ref _hintedWrites);
 
     public async ValueTask<GetResponse> GetAsync(GetRequest request, CallerInfo caller, CancellationToken ct, ObjectKey? knownKey = null)
     {

@@ -17,5 +17,8 @@ public interface IReplicaClient
     /// <summary>The replica's live versions with their data (read repair, anti-entropy).</summary>
     ValueTask<IReadOnlyList<VersionEntry>> FetchAsync(string silo, ObjectKey key, CancellationToken ct);
 
+    /// <summary>Asks <paramref name="fallback"/> to persist <paramref name="request"/> as a hint for <paramref name="target"/>.</summary>
+    ValueTask StoreHintAsync(string fallback, string target, ReplicaPutRequest request, CancellationToken ct);
+
     ValueTask<HistoryResponse> HistoryAsync(string silo, ObjectKey key, HistoryRequest request, CancellationToken ct);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using Comet.Abstractions.Errors;
 using Comet.Abstractions.Wire;
@@ -201,7 +202,10 @@ public sealed class FrameListener : IAsyncDisposable
         FrameConnection connection;
         try
         {
-            connection = await FrameConnection.AcceptAsync(socket, _localHello, _options.Connection, _handler, _validatePeer, _stopping.Token).ConfigureAwait(false);
+            Hello local = _options.HelloFactory?.Invoke() ?? _localHello;
+            connection = _options.Tls is { } tls
+                ? await AcceptTlsAsync(socket, tls, local).ConfigureAwait(false)
+                : await FrameConnection.AcceptAsync(socket, local, _options.Connection, _handler, _validatePeer, _stopping.Token).ConfigureAwait(false);
         }
         catch (MalformedFrameException ex)
         {
@@ -228,6 +232,30 @@ public sealed class FrameListener : IAsyncDisposable
             // Raced with StopAsync, which no longer sees it: close it here.
             await connection.CloseAsync(TimeSpan.Zero).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The TLS handshake (bounded by the Hello's timeout: the peer is not authenticated yet), then the Hello.</summary>
+    private async Task<FrameConnection> AcceptTlsAsync(Socket socket, SslServerAuthenticationOptions tls, Hello local)
+    {
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            if (_options.Connection.HandshakeTimeout != Timeout.InfiniteTimeSpan)
+            {
+                timeout.CancelAfter(_options.Connection.HandshakeTimeout);
+            }
+
+            await ssl.AuthenticateAsServerAsync(tls, timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            socket.Dispose();
+            throw;
+        }
+
+        return await FrameConnection.AcceptAsync(ssl, socket, local, _options.Connection, _handler, _validatePeer, _stopping.Token).ConfigureAwait(false);
     }
 
     private void OnClosed(object? sender, FrameConnectionClosedEventArgs e)

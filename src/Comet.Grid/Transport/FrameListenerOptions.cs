@@ -18,6 +18,15 @@ public sealed class FrameListenerOptions
     /// <summary>How long <see cref="FrameListener.StopAsync"/> lets in-flight requests finish before closing anyway. Default 10 s.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>TLS on every accepted connection (the server certificate and its settings). Null (default): plain TCP.</summary>
+    public System.Net.Security.SslServerAuthenticationOptions? Tls { get; set; }
+
+    /// <summary>
+    /// Builds our Hello for each accepted connection (a fresh cluster-secret proof each time). Null (default): the
+    /// listener's constructor Hello answers every peer.
+    /// </summary>
+    public Func<Hello>? HelloFactory { get; set; }
+
     /// <summary>Options of every accepted connection (frame size, timeouts, fault injection).</summary>
     public FrameConnectionOptions Connection { get; set; } = new();
 }
