@@ -181,4 +181,61 @@ public class FailureDetectionTests(ITestOutputHelper output)
             Assert.Equal(value, System.Text.Encoding.UTF8.GetString(replica.Live.Single().Data.Span));
         }
     }
+
+    [Fact]
+    public async Task A_joining_silo_takes_over_its_partitions_with_their_state_while_writes_keep_succeeding()
+    {
+        await using var cluster = await TestCluster.StartAsync(new TestClusterOptions { ConfigureSilo = VotesOnly });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var keys = Enumerable.Range(0, 60).Select(i => $"join-{i}").ToList();
+        foreach (var key in keys)
+            Assert.True((await http.PutAsync($"{cluster.Silos[0].HttpAddress}/v1/default/keys/{key}?w=3", new StringContent(key))).IsSuccessStatusCode);
+        var lua = new StringContent("aso.count = 7\nfunction aso:onGet(caller) return self.count end", System.Text.Encoding.UTF8);
+        lua.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-lua");
+        Assert.True((await http.PutAsync($"{cluster.Silos[0].HttpAddress}/v1/default/keys/join-aso?w=3", lua)).IsSuccessStatusCode);
+
+        var failed = 0;
+        var written = 0;
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var response = await http.PutAsync($"{cluster.Silos[1].HttpAddress}/v1/default/keys/during-{i}", new StringContent("d"));
+                if (response.IsSuccessStatusCode) Interlocked.Increment(ref written);
+                else Interlocked.Increment(ref failed);
+            }
+        });
+        var before = cluster.Silos[0].View.Ring;
+        var joined = await cluster.StartSiloAsync("silo-4");
+        await cluster.WaitForStableViewAsync();
+        await Task.Delay(300);
+        await stop.CancelAsync();
+        await writer;
+        Assert.True(written > 20, $"only {written} writes ran during the join");
+        Assert.Equal(0, failed);
+
+        var after = joined.View.Ring;
+        var moved = Enumerable.Range(0, after.Partitions).Count(p => before.OwnerOf(p) != after.OwnerOf(p));
+        Assert.All(Enumerable.Range(0, after.Partitions).Where(p => before.OwnerOf(p) != after.OwnerOf(p)), p => Assert.Equal("silo-4", after.OwnerOf(p)));
+        output.WriteLine($"{moved} of {after.Partitions} partitions moved to the new silo");
+
+        var copied = await joined.AntiEntropy.RunRoundAsync(CancellationToken.None);
+        Assert.True(copied > 0);
+        foreach (var key in keys.Append("join-aso"))
+        {
+            var objectKey = ObjectKey.Create("default", key);
+            if (Array.IndexOf(after.PreferenceList(objectKey.Hash, 3), "silo-4") < 0) continue;
+            var replica = await joined.Catalog.InspectAsync(objectKey, CancellationToken.None);
+            Assert.Single(replica.Live);
+        }
+        // The ASO reactivates on the new silo with its state, and serves gets there.
+        var aso = ObjectKey.Create("default", "join-aso");
+        if (Array.IndexOf(after.PreferenceList(aso.Hash, 3), "silo-4") >= 0)
+        {
+            var state = await joined.Catalog.InspectAsync(aso, CancellationToken.None);
+            Assert.Contains("\"count\":7", System.Text.Encoding.UTF8.GetString(state.Live[0].Data.Span), StringComparison.Ordinal);
+        }
+        Assert.Equal("7", await http.GetStringAsync($"{joined.HttpAddress}/v1/default/keys/join-aso?r=3"));
+    }
 }
