@@ -18,6 +18,10 @@ public static class SiloCommandLine
         ["--partitions"] = "Comet:Silo:Partitions",
         ["--data"] = "Comet:Storage:SqlitePath",
         ["--storage"] = "Comet:Storage:Provider",
+        ["--azure-connection-string"] = "Comet:Storage:AzureConnectionString",
+        ["--azure-table-endpoint"] = "Comet:Storage:AzureTableEndpoint",
+        ["--azure-identity-client-id"] = "Comet:Storage:AzureManagedIdentityClientId",
+        ["--azure-table-prefix"] = "Comet:Storage:AzureTableNamePrefix",
         ["--silos"] = "Comet:LocalCluster:Silos",
         ["--dev"] = "Comet:Silo:DevMode",
     };

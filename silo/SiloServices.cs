@@ -1,6 +1,9 @@
 using Comet.Admin;
 using Comet.Grid.Hosting;
+using Azure.Core;
+using Azure.Identity;
 using Comet.Storage;
+using Comet.Storage.Azure;
 using Comet.Storage.Memory;
 using Comet.Storage.Sqlite;
 using Microsoft.Extensions.Configuration;
@@ -13,11 +16,30 @@ namespace Comet.Silo;
 /// <summary>Storage configuration of the silo executable (section <c>Comet:Storage</c>).</summary>
 public sealed class StorageSettings
 {
-    /// <summary><c>sqlite</c> (default, embedded) or <c>memory</c> (nothing survives a restart).</summary>
+    /// <summary><c>sqlite</c> (default, embedded), <c>azure</c> (Azure Table storage) or <c>memory</c> (nothing survives a restart).</summary>
     public string Provider { get; set; } = "sqlite";
 
     /// <summary>The SQLite database file; one file serves every silo of a local cluster.</summary>
     public string SqlitePath { get; set; } = "data/comet.db";
+
+    /// <summary>
+    /// For <c>azure</c>: a storage connection string (<c>UseDevelopmentStorage=true</c> for Azurite, or
+    /// an account key). Prefer <see cref="AzureTableEndpoint"/> with a managed identity in Azure.
+    /// </summary>
+    public string? AzureConnectionString { get; set; }
+
+    /// <summary>For <c>azure</c> without a connection string: the table endpoint, e.g. https://myaccount.table.core.windows.net.</summary>
+    public string? AzureTableEndpoint { get; set; }
+
+    /// <summary>
+    /// With <see cref="AzureTableEndpoint"/>: the client id of a user-assigned managed identity
+    /// (ManagedIdentityCredential). Without it, DefaultAzureCredential (environment, workload or
+    /// managed identity, Azure CLI) finds one.
+    /// </summary>
+    public string? AzureManagedIdentityClientId { get; set; }
+
+    /// <summary>For <c>azure</c>: put in front of every table name, so several clusters can share one account.</summary>
+    public string? AzureTableNamePrefix { get; set; }
 }
 
 /// <summary>Settings of the in-process local cluster (section <c>Comet:LocalCluster</c>).</summary>
@@ -88,7 +110,7 @@ public sealed class SiloHostedService : IHostedService
             var options = silo.Options;
             logger.LogInformation("Silo {Silo} up: REST {Http}, gateway {Host}:{Gateway}, silo port {SiloPort}, storage {Storage}",
                 silo.Id, silo.HttpPort >= 0 ? silo.HttpAddress : "off", options.Host, silo.GatewayPort, silo.SiloPort,
-                storage.Provider == "memory" ? "memory" : Path.GetFullPath(storage.SqlitePath));
+                DescribeStorage(storage, _storage));
         }
         if (!single && _silos.Count > 0 && _silos[0].Options.DevMode)
             logger.LogWarning("Dev mode: namespace 'default' is open to anonymous clients on loopback. Configure namespaces and keys for production.");
@@ -113,8 +135,45 @@ public sealed class SiloHostedService : IHostedService
     private static IStorageProvider OpenStorage(StorageSettings settings)
     {
         if (settings.Provider.Equals("memory", StringComparison.OrdinalIgnoreCase)) return new MemoryStorageProvider();
+        if (settings.Provider.Equals("azure", StringComparison.OrdinalIgnoreCase)) return OpenAzureStorage(settings);
         if (!settings.Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"Unknown storage provider '{settings.Provider}'; use sqlite or memory.");
+            throw new InvalidOperationException($"Unknown storage provider '{settings.Provider}'; use sqlite, azure or memory.");
         return new SqliteStorageProvider(new SqliteStorageOptions { DataSource = settings.SqlitePath });
     }
+
+    /// <summary>A connection string (keys: Azurite, dev) wins; otherwise the endpoint with a token credential (no keys).</summary>
+    private static AzureTableStorageProvider OpenAzureStorage(StorageSettings settings)
+    {
+        var options = new AzureTableStorageOptions { TableNamePrefix = settings.AzureTableNamePrefix };
+        if (!string.IsNullOrWhiteSpace(settings.AzureConnectionString))
+        {
+            options.ConnectionString = settings.AzureConnectionString;
+        }
+        else if (!string.IsNullOrWhiteSpace(settings.AzureTableEndpoint))
+        {
+            if (!Uri.TryCreate(settings.AzureTableEndpoint, UriKind.Absolute, out var endpoint))
+                throw new InvalidOperationException($"Comet:Storage:AzureTableEndpoint '{settings.AzureTableEndpoint}' is not an absolute URI.");
+            options.TableEndpoint = endpoint;
+            options.Credential = CredentialFor(settings);
+        }
+        else
+        {
+            throw new InvalidOperationException(
+                "--storage azure needs Comet:Storage:AzureConnectionString (--azure-connection-string, or env Comet__Storage__AzureConnectionString) or Comet:Storage:AzureTableEndpoint (--azure-table-endpoint) with a managed identity.");
+        }
+        return new AzureTableStorageProvider(options);
+    }
+
+    private static TokenCredential CredentialFor(StorageSettings settings) =>
+        string.IsNullOrWhiteSpace(settings.AzureManagedIdentityClientId)
+            ? new DefaultAzureCredential()
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(settings.AzureManagedIdentityClientId));
+
+    /// <summary>Where the data lives, for the start-up log; never the connection string (it may hold a key).</summary>
+    private static string DescribeStorage(StorageSettings settings, IStorageProvider? provider) => provider switch
+    {
+        MemoryStorageProvider => "memory",
+        AzureTableStorageProvider azure => "Azure Table storage at " + azure.Endpoint,
+        _ => Path.GetFullPath(settings.SqlitePath),
+    };
 }

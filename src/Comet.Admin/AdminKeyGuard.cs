@@ -54,7 +54,7 @@ public sealed class AdminKeyGuard
             if (_options.DevMode && remote is not null && IPAddress.IsLoopback(remote)) return null;
             return "This silo has no admin key configured (Comet:Silo:Admin:Key); without one, only dev mode on loopback allows admin access.";
         }
-        if (presented is null) return $"The admin API needs the admin key: send it in header {HeaderName} or as Authorization: Bearer <key>.";
+        if (presented is null) return $"The admin API needs the admin key: send it in header {HeaderName}, or as a bearer token (Authorization: Bearer ...).";
         var presentedHash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         return CryptographicOperations.FixedTimeEquals(presentedHash, _keyHash) ? null : "The admin key is wrong.";
     }

@@ -52,6 +52,8 @@ public sealed class DashboardBrowserTests(AdminClusterFixture fx, ITestOutputHel
         (await fx.Http.GetAsync(AdminClusterFixture.KeyUrl(fx.Cluster.Silos[1], "dashboard/greeting", "r=3"))).Dispose();
         for (var i = 0; i < 20; i++) await fx.PutAsync($"dashboard/load/{i}", "x", silo: 0, query: "");
 
+        // The page polls every 2 s; on a loaded 2-core CI machine give expectations room.
+        Assertions.SetDefaultExpectTimeout(20_000);
         var started = Stopwatch.StartNew();
         await using var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1100 } });
         var page = await context.NewPageAsync();

@@ -46,7 +46,8 @@ public sealed class ClusterSecretTests : IAsyncLifetime
         var body = await put.Content.ReadAsStringAsync();
         Assert.True(put.IsSuccessStatusCode, body);
         using var json = JsonDocument.Parse(body);
-        Assert.Equal(3, json.RootElement.GetProperty("replicas").GetInt32());
+        // W = 2: the coordinator and at least one other silo, reached over a proven connection.
+        Assert.True(json.RootElement.GetProperty("replicas").GetInt32() >= 2, body);
     }
 
     [Fact]

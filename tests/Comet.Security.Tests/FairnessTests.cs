@@ -94,7 +94,7 @@ public sealed class FairnessTests : IAsyncLifetime
 
         // The same client over the binary protocol gets the same answer, with the hint in the message.
         await using var client = await CometClient.ConnectAsync(new CometClientOptions { Gateways = [$"127.0.0.1:{silo.GatewayPort}"], ApiKey = flooder, DefaultNamespace = "fair" });
-        var error = await Assert.ThrowsAsync<CometException>(async () => await client.PutAsync("b-0001", value, new Comet.Client.Requests.PutOptions { TtlSeconds = TtlSeconds }));
+        var error = await Assert.ThrowsAsync<CometException>(async () => await client.PutAsync("b-0001", value, new PutOptions { TtlSeconds = TtlSeconds }));
         Assert.Equal(CometErrorCode.RateLimited, error.Code);
         Assert.True(RateLimitedException.TryReadRetryAfter(error.Message, out var retry) && retry > TimeSpan.Zero, error.Message);
         // Reads are not storage: the flooder can still read what it stored.

@@ -2,6 +2,8 @@ using Comet.Abstractions.Errors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Comet.Admin.Api;
 
@@ -12,7 +14,7 @@ namespace Comet.Admin.Api;
 /// before stopping it. Stop is a clean shutdown (finish in-flight turns, write state, leave).
 /// Any silo accepts either for any other silo and forwards it to that silo's admin API.
 /// </summary>
-public static class SiloControlEndpoints
+public static partial class SiloControlEndpoints
 {
     private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(15);
 
@@ -68,6 +70,7 @@ public static class SiloControlEndpoints
         var silo = node.Silo;
         if (!node.MarkStopping())
             return Results.Json(new SiloActionAnswer(silo.Id, "stop", node.State, "The silo is already stopping."), AdminJson.Options, statusCode: StatusCodes.Status202Accepted);
+        var logger = (http.RequestServices.GetService(typeof(ILoggerFactory)) as ILoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Comet.Admin");
         // Stopping the silo stops this HTTP server, so it starts only once the answer is out.
         http.Response.OnCompleted(() =>
         {
@@ -78,9 +81,10 @@ public static class SiloControlEndpoints
                     await node.StopAsync().ConfigureAwait(false);
                 }
 #pragma warning disable CA1031 // nobody awaits a stop that the answer already reported; it must not crash the process
-                catch (Exception)
+                catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    LogStopFailed(logger, silo.Id, ex);
                 }
             });
             return Task.CompletedTask;
@@ -88,4 +92,7 @@ public static class SiloControlEndpoints
         return Results.Json(new SiloActionAnswer(silo.Id, "stop", node.State, "The silo is stopping: it finishes in-flight requests, writes its state and leaves the membership."),
             AdminJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stopping silo {Silo} at the admin API's request failed")]
+    private static partial void LogStopFailed(ILogger logger, string silo, Exception ex);
 }

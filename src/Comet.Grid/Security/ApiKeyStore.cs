@@ -28,6 +28,7 @@ public sealed class ApiKeyStore : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private readonly Lock _writing = new();
+    private readonly TokenBucket? _missReads;
     private Dictionary<string, ApiKeyRecord> _keys = new(StringComparer.Ordinal);
     private long _lastRefreshTicks;
     private Task _refreshLoop = Task.CompletedTask;
@@ -39,6 +40,9 @@ public sealed class ApiKeyStore : IAsyncDisposable
         _time = time;
         _logger = logger;
         _pepper = string.IsNullOrEmpty(options.KeyPepper) ? null : Encoding.UTF8.GetBytes(options.KeyPepper);
+        _missReads = options.KeyMissReadsPerSecond > 0
+            ? new TokenBucket(options.KeyMissReadsPerSecond, Math.Max(1, options.KeyMissReadsPerSecond), time.GetTimestamp(), time.TimestampFrequency)
+            : null;
     }
 
     /// <summary>Opens the table, loads every key, and starts the periodic refresh.</summary>
@@ -118,14 +122,15 @@ public sealed class ApiKeyStore : IAsyncDisposable
 
     /// <summary>
     /// The valid key that <paramref name="token"/> is, or null for anything else (malformed, unknown, wrong secret,
-    /// revoked). Unknown ids make this silo re-read the table at most every <see cref="SecurityOptions.KeyMissRefreshInterval"/>.
+    /// revoked). An unknown id is read from the table (at most <see cref="SecurityOptions.KeyMissReadsPerSecond"/>).
     /// </summary>
     public async ValueTask<ApiKeyRecord?> AuthenticateAsync(string token, CancellationToken ct = default)
     {
         if (!ApiKeyToken.TryParse(token, out var id, out _)) return null;
-        if (!Volatile.Read(ref _keys).ContainsKey(id) && SinceRefresh() >= _options.KeyMissRefreshInterval)
+        if (!Volatile.Read(ref _keys).ContainsKey(id) && _missReads is not null && _missReads.TryTake(_time.GetTimestamp()) == 0)
         {
-            await RefreshAsync(ct).ConfigureAwait(false);
+            var row = await _table.ReadAsync(Partition, id, ct).ConfigureAwait(false);
+            if (row is not null && Parse(row) is { } record) Remember(record);
         }
         return Check(token);
     }
@@ -203,8 +208,6 @@ public sealed class ApiKeyStore : IAsyncDisposable
         if (_pepper is null) SHA256.HashData(utf8[..length], destination);
         else HMACSHA256.HashData(_pepper, utf8[..length], destination);
     }
-
-    private TimeSpan SinceRefresh() => _time.GetElapsedTime(Volatile.Read(ref _lastRefreshTicks));
 
     private void Remember(ApiKeyRecord record)
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Text;
 using Comet.Abstractions.Errors;
 using Comet.Abstractions.Protocol;
 using Comet.Abstractions.Wire;
@@ -17,11 +18,13 @@ public sealed class GatewayGuard : IFrameRequestHandler
     private readonly IFrameRequestHandler _inner;
     private readonly SiloSecurity _security;
     private readonly ConditionalWeakTable<FrameConnection, CallerCredentials> _callers = new();
+    private readonly ConditionalWeakTable<FrameConnection, CallerCredentials>.CreateValueCallback _resolve;
 
     public GatewayGuard(IFrameRequestHandler inner, SiloSecurity security)
     {
         _inner = inner;
         _security = security;
+        _resolve = Resolve;
     }
 
     public ValueTask HandleAsync(IncomingRequest request)
@@ -33,7 +36,7 @@ public sealed class GatewayGuard : IFrameRequestHandler
             return _inner.HandleAsync(request); // malformed: the handler answers MalformedFrame as before
         try
         {
-            var caller = _callers.GetValue(request.Connection, Resolve);
+            var caller = _callers.GetValue(request.Connection, _resolve);
             _security.Admit(caller, ns, key);
             if (request.Opcode == (ushort)Opcode.Put) _security.AdmitPut(caller, bytes, ttl);
         }
@@ -63,7 +66,7 @@ public sealed class GatewayGuard : IFrameRequestHandler
             key = r.ReadString();
             if (request.Opcode != (ushort)Opcode.Put) return true;
             r.ReadByte();
-            bytes = key.Length + (long)r.ReadBytesSpan().Length;
+            bytes = Encoding.UTF8.GetByteCount(key) + (long)r.ReadBytesSpan().Length;
             var codeLength = r.ReadNullableString()?.Length ?? 0;
             bytes += codeLength;
             r.ReadNullableString();

@@ -29,10 +29,10 @@ public sealed class SecurityOptions
     public TimeSpan KeyRefreshPeriod { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// A key id this silo has not seen makes it re-read the table (a key just created on another silo), at most this
-    /// often, so random ids cannot turn into a storage read each. Default 500 ms.
+    /// A key id this silo has not seen yet (a key just created on another silo) is read from the table at once, at
+    /// most this many times a second, so random ids cannot turn into a storage read each. Default 20.
     /// </summary>
-    public TimeSpan KeyMissRefreshInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+    public double KeyMissReadsPerSecond { get; set; } = 20;
 
     /// <summary>
     /// Certificate (with its private key) for TLS on the gateway, silo and HTTP ports. Null (default): plain TCP and HTTP.
@@ -65,7 +65,7 @@ public sealed class SecurityOptions
     {
         if (ClusterProofMaxAge <= TimeSpan.Zero) throw new ArgumentException("Security.ClusterProofMaxAge must be positive.");
         if (KeyRefreshPeriod <= TimeSpan.Zero) throw new ArgumentException("Security.KeyRefreshPeriod must be positive.");
-        if (KeyMissRefreshInterval < TimeSpan.Zero) throw new ArgumentException("Security.KeyMissRefreshInterval must not be negative.");
+        if (KeyMissReadsPerSecond < 0) throw new ArgumentException("Security.KeyMissReadsPerSecond must not be negative.");
         if (Certificate is not null && !Certificate.HasPrivateKey)
             throw new ArgumentException("Security.Certificate needs its private key to serve TLS.");
         Admission.Validate();

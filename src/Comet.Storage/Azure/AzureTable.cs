@@ -12,7 +12,7 @@ namespace Comet.Storage.Azure;
 /// Insert Or Replace (Upsert) and Update with If-Match; a row larger than one entity, and every
 /// batch, is one entity group transaction; queries page with Azure's continuation headers.
 /// </summary>
-internal sealed class AzureTable(string name, TableRestClient client, StorageLimits limits) : IStorageTable
+internal sealed class AzureTable(string name, string azureName, TableRestClient client, StorageLimits limits) : IStorageTable
 {
     /// <summary>How often a read retries when a concurrent write tore a multi-entity row under it.</summary>
     private const int TornReadAttempts = 5;
@@ -53,7 +53,7 @@ internal sealed class AzureTable(string name, TableRestClient client, StorageLim
         var main = entities[0];
         using var response = condition.Kind switch
         {
-            WriteConditionKind.InsertOnly => await client.SendAsync(RequestMethod.Post, Name, ct, body: main.ToJson()).ConfigureAwait(false),
+            WriteConditionKind.InsertOnly => await client.SendAsync(RequestMethod.Post, azureName, ct, body: main.ToJson()).ConfigureAwait(false),
             WriteConditionKind.IfMatch => await client.SendAsync(RequestMethod.Put, EntityPath(keys), ct, ifMatch: ifMatch, body: main.ToJson()).ConfigureAwait(false),
             _ => await client.SendAsync(RequestMethod.Put, EntityPath(keys), ct, body: main.ToJson()).ConfigureAwait(false),
         };
@@ -178,7 +178,7 @@ internal sealed class AzureTable(string name, TableRestClient client, StorageLim
             switch (op.Condition.Kind)
             {
                 case WriteConditionKind.InsertOnly:
-                    payload.Add("POST", client.Url(Name), null, main.ToJson());
+                    payload.Add("POST", client.Url(azureName), null, main.ToJson());
                     break;
                 case WriteConditionKind.IfMatch:
                     payload.Add("PUT", client.Url(EntityPath(keys)), RowETag.AzurePart(op.Condition.ETag!, keys), main.ToJson());
@@ -286,7 +286,7 @@ internal sealed class AzureTable(string name, TableRestClient client, StorageLim
     private async Task<(List<TableEntity> Entities, string? NextPartitionKey, string? NextRowKey)> QueryEntitiesAsync(
         List<KeyValuePair<string, string>> parameters, CancellationToken ct)
     {
-        using var response = await client.SendAsync(RequestMethod.Get, Name + "()", ct, query: parameters).ConfigureAwait(false);
+        using var response = await client.SendAsync(RequestMethod.Get, azureName + "()", ct, query: parameters).ConfigureAwait(false);
         if (response.Status != 200)
             throw TableRestClient.Failure(response, $"query table '{Name}'");
         using var json = JsonDocument.Parse(response.Content.ToMemory());
@@ -316,7 +316,7 @@ internal sealed class AzureTable(string name, TableRestClient client, StorageLim
         return string.Join(" and ", parts);
     }
 
-    private string EntityPath(RowLayout.StoredKeys keys) => TableRestClient.EntityPath(Name, keys.PartitionKey, keys.RowKey);
+    private string EntityPath(RowLayout.StoredKeys keys) => TableRestClient.EntityPath(azureName, keys.PartitionKey, keys.RowKey);
 
     private static string ETagOf(Response response) =>
         response.Headers.TryGetValue("ETag", out var etag) && !string.IsNullOrEmpty(etag)

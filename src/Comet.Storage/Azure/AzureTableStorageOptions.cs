@@ -18,6 +18,12 @@ public sealed class AzureTableStorageOptions
     /// <summary>The token credential for <see cref="TableEndpoint"/> (for example a ManagedIdentityCredential); not bound from configuration.</summary>
     public TokenCredential? Credential { get; set; }
 
+    /// <summary>
+    /// Put in front of every table name (ASCII letters and digits, starting with a letter), so several
+    /// clusters, or test runs, can share one storage account without seeing each other's rows.
+    /// </summary>
+    public string? TableNamePrefix { get; set; }
+
     /// <summary>Retries of a failed request (throttling, timeouts, 5xx), with exponential back-off.</summary>
     public int MaxRetries { get; set; } = 5;
 
@@ -46,6 +52,8 @@ public sealed class AzureTableStorageOptions
             throw new ArgumentOutOfRangeException(nameof(RetryDelay), RetryDelay, "RetryDelay must be positive and at most MaxRetryDelay.");
         if (NetworkTimeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(NetworkTimeout), NetworkTimeout, "NetworkTimeout must be positive.");
+        if (!string.IsNullOrEmpty(TableNamePrefix) && (!char.IsAsciiLetter(TableNamePrefix[0]) || !TableNamePrefix.All(char.IsAsciiLetterOrDigit) || TableNamePrefix.Length > 40))
+            throw new ArgumentOutOfRangeException(nameof(TableNamePrefix), TableNamePrefix, "TableNamePrefix must be 1..40 ASCII letters and digits, starting with a letter.");
         ArgumentNullException.ThrowIfNull(Limits);
         Limits.Validate();
         if (Limits.MaxBatchBytes > AzureTableStorageProvider.MaxBatchDataBytes)

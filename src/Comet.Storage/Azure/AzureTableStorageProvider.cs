@@ -24,6 +24,7 @@ public sealed class AzureTableStorageProvider : IStorageProvider
 
     private readonly ConcurrentDictionary<string, Lazy<Task<AzureTable>>> tables = new(StringComparer.OrdinalIgnoreCase);
     private readonly TableRestClient client;
+    private readonly string tablePrefix;
     private volatile bool disposed;
 
     /// <summary>Connects as <paramref name="options"/> say; nothing is sent until a table is opened.</summary>
@@ -32,6 +33,7 @@ public sealed class AzureTableStorageProvider : IStorageProvider
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Limits = options.Limits.Snapshot();
+        tablePrefix = options.TableNamePrefix ?? "";
         var time = timeProvider ?? TimeProvider.System;
 
         var clientOptions = new TableClientOptions();
@@ -82,6 +84,8 @@ public sealed class AzureTableStorageProvider : IStorageProvider
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         RequestChecks.CheckTableName(tableName);
+        if (tablePrefix.Length > 0)
+            RequestChecks.CheckTableName(tablePrefix + tableName);
         ct.ThrowIfCancellationRequested();
         var lazy = tables.GetOrAdd(tableName, name => new Lazy<Task<AzureTable>>(() => CreateAsync(name)));
         try
@@ -98,8 +102,9 @@ public sealed class AzureTableStorageProvider : IStorageProvider
 
     private async Task<AzureTable> CreateAsync(string name)
     {
-        await client.CreateTableAsync(name, CancellationToken.None).ConfigureAwait(false);
-        return new AzureTable(name, client, Limits);
+        var azureName = tablePrefix + name;
+        await client.CreateTableAsync(azureName, CancellationToken.None).ConfigureAwait(false);
+        return new AzureTable(name, azureName, client, Limits);
     }
 
     /// <inheritdoc />

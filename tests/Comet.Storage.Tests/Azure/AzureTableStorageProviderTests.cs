@@ -33,7 +33,7 @@ public sealed class AzureTableStorageProviderTests(AzuriteFixture azurite) : IAs
         var data = Random(provider.Limits.MaxRowBytes, 1);
 
         var etag = await table.WriteAsync(new StorageRow("p", "huge", data), WriteCondition.InsertOnly);
-        await table.WriteAsync(new StorageRow("p", "huge\u0000after", [1]), WriteCondition.Upsert);
+        await table.WriteAsync(new StorageRow("p", "huge\u0000after", new byte[] { 1 }), WriteCondition.Upsert);
 
         var read = await table.ReadAsync("p", "huge");
         Assert.True(data.AsSpan().SequenceEqual(read!.Data.Span));
@@ -97,10 +97,10 @@ public sealed class AzureTableStorageProviderTests(AzuriteFixture azurite) : IAs
     public async Task An_etag_of_another_row_is_refused_even_when_Azure_gave_both_the_same_timestamp()
     {
         var table = await NewTableAsync();
-        var etags = await table.BatchAsync("p", [RowOperation.Write(new StorageRow("p", "a", [1])), RowOperation.Write(new StorageRow("p", "b", [2]))]);
+        var etags = await table.BatchAsync("p", [RowOperation.Write(new StorageRow("p", "a", new byte[] { 1 })), RowOperation.Write(new StorageRow("p", "b", new byte[] { 2 }))]);
 
         Assert.NotEqual(etags[0], etags[1]);
-        await Assert.ThrowsAsync<StorageConflictException>(() => table.WriteAsync(new StorageRow("p", "b", [3]), WriteCondition.IfMatch(etags[0]!)).AsTask());
+        await Assert.ThrowsAsync<StorageConflictException>(() => table.WriteAsync(new StorageRow("p", "b", new byte[] { 3 }), WriteCondition.IfMatch(etags[0]!)).AsTask());
     }
 
     [Fact]
