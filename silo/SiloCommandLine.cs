@@ -24,6 +24,10 @@ public static class SiloCommandLine
         ["--azure-table-prefix"] = "Comet:Storage:AzureTableNamePrefix",
         ["--silos"] = "Comet:LocalCluster:Silos",
         ["--dev"] = "Comet:Silo:DevMode",
+        ["--admin-key"] = "Comet:Silo:Admin:Key",
+        ["--cluster-secret"] = "Comet:Silo:Security:ClusterSecret",
+        ["--tls-certificate"] = "Comet:Silo:Security:CertificatePath",
+        ["--tls-certificate-password"] = "Comet:Silo:Security:CertificatePassword",
     };
 
     public static IConfigurationBuilder AddCometCommandLine(this IConfigurationBuilder builder, string[] args) =>

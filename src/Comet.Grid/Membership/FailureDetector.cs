@@ -18,8 +18,7 @@ public sealed partial class FailureDetector : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Dictionary<string, int> _missed = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+    private PeriodicLoop? _loop;
 
     /// <param name="probe">Pings one silo; throws when it does not answer.</param>
     public FailureDetector(SiloOptions options, MembershipService membership, Func<string, CancellationToken, ValueTask> probe, TimeProvider time, ILogger logger)
@@ -39,7 +38,7 @@ public sealed partial class FailureDetector : IAsyncDisposable
     private long _sent;
     private long _failed;
 
-    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+    public void Start() => _loop = PeriodicLoop.Start(_options.ProbePeriod, _time, ProbeRoundAsync, ex => LogRoundFailed(_logger, _options.SiloId, ex));
 
     /// <summary>The silos this silo watches in <paramref name="view"/>.</summary>
     public static IReadOnlyList<string> TargetsOf(MembershipView view, string self, int successors)
@@ -97,40 +96,7 @@ public sealed partial class FailureDetector : IAsyncDisposable
         }
     }
 
-    private async Task RunAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(_options.ProbePeriod, _time, ct).ConfigureAwait(false);
-                await ProbeRoundAsync(ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // the detector must outlive a storage hiccup; the next round retries
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogRoundFailed(_logger, _options.SiloId, ex);
-            }
-        }
-    }
-
-    private int _disposed;
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
-        {
-            try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        }
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _loop?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Silo}: probe of {Target} missed ({Missed} in a row)")]
     private static partial void LogMissed(ILogger logger, string silo, string target, int missed);

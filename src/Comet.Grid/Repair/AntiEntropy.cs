@@ -27,8 +27,7 @@ public sealed partial class AntiEntropy : IAsyncDisposable
     private readonly SiloDirectory _silos;
     private readonly IReplicaClient _replicas;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+    private PeriodicLoop? _loop;
 
     public AntiEntropy(SiloOptions options, Func<MembershipView> view, ReplicaStore store, Catalog catalog, SiloDirectory silos, IReplicaClient replicas, ILogger logger)
     {
@@ -51,7 +50,7 @@ public sealed partial class AntiEntropy : IAsyncDisposable
 
     private long _rounds;
 
-    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+    public void Start() => _loop = PeriodicLoop.Start(_options.AntiEntropyPeriod, TimeProvider.System, RunRoundAsync, ex => LogRoundFailed(_logger, _options.SiloId, ex));
 
     private int ReplicaCount => _options.Namespaces.Values.Select(n => n.N).DefaultIfEmpty(3).Max();
 
@@ -157,40 +156,7 @@ public sealed partial class AntiEntropy : IAsyncDisposable
         w.WriteVarUInt((ulong)partition);
     };
 
-    private async Task RunAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(_options.AntiEntropyPeriod, ct).ConfigureAwait(false);
-                await RunRoundAsync(ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // the next round retries
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogRoundFailed(_logger, _options.SiloId, ex);
-            }
-        }
-    }
-
-    private int _disposed;
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
-        {
-            try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        }
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _loop?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Silo}: anti-entropy with {Peer} for partition {Partition} failed: {Message}")]
     private static partial void LogPeerFailed(ILogger logger, string silo, string peer, int partition, string message);

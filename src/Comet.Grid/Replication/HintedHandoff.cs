@@ -73,9 +73,8 @@ public sealed partial class HintedHandoff : IAsyncDisposable
     private readonly IReplicaClient _replicas;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _delivering = new(1, 1);
-    private Task? _loop;
+    private PeriodicLoop? _loop;
     private long _stored;
     private long _delivered;
     private long _dropped;
@@ -96,7 +95,7 @@ public sealed partial class HintedHandoff : IAsyncDisposable
 
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
+    public void Start() => _loop = PeriodicLoop.Start(_options.HintDeliveryPeriod, _time, DeliverAsync, ex => LogPassFailed(_logger, _options.SiloId, ex));
 
     /// <summary>Persists a hint for <paramref name="target"/>; the write is acknowledged only after this returns.</summary>
     public async ValueTask StoreAsync(string target, ReplicaPutRequest request, CancellationToken ct)
@@ -169,40 +168,7 @@ public sealed partial class HintedHandoff : IAsyncDisposable
         return hint.Target + "/" + Convert.ToHexStringLower(SHA256.HashData(identity).AsSpan(0, 16));
     }
 
-    private async Task RunAsync(CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(_options.HintDeliveryPeriod, _time, ct).ConfigureAwait(false);
-                await DeliverAsync(ct).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-#pragma warning disable CA1031 // the next pass retries
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogPassFailed(_logger, _options.SiloId, ex);
-            }
-        }
-    }
-
-    private int _disposed;
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_loop is not null)
-        {
-            try { await _loop.ConfigureAwait(false); } catch (OperationCanceledException) { }
-        }
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _loop?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Silo}: delivered {Count} hints")]
     private static partial void LogDelivered(ILogger logger, string silo, int count);

@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Comet.Grid.Hosting;
-using Comet.Grid.Tests.Cluster;
 using Comet.Grid.Tests.Samples;
 using Comet.Storage.Azure;
 using Xunit.Abstractions;
