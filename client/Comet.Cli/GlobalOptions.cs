@@ -10,6 +10,9 @@ internal sealed class GlobalOptions
     /// <summary>Environment variable naming the gateway(s) when no --gateway is given (comma-separated).</summary>
     public const string GatewayVariable = "COMET_GATEWAY";
 
+    /// <summary>Environment variable holding the API key when no --api-key is given.</summary>
+    public const string ApiKeyVariable = "COMET_API_KEY";
+
     /// <summary>The gateway used when neither --gateway nor COMET_GATEWAY names one (Orleans's gateway port).</summary>
     public const string DefaultGateway = "127.0.0.1:30000";
 
@@ -17,6 +20,13 @@ internal sealed class GlobalOptions
     {
         Description = $"A silo gateway as host:port; repeat for more. Default: ${GatewayVariable}, else {DefaultGateway}",
         HelpName = "host:port",
+        Recursive = true,
+    };
+
+    public Option<string?> ApiKey { get; } = new("--api-key")
+    {
+        Description = $"The namespace's API key (ck_...). Default: ${ApiKeyVariable}; none: anonymous (dev mode on loopback only)",
+        HelpName = "key",
         Recursive = true,
     };
 
@@ -50,6 +60,7 @@ internal sealed class GlobalOptions
     public void AddTo(Command root)
     {
         root.Add(Gateway);
+        root.Add(ApiKey);
         root.Add(Namespace);
         root.Add(Ttl);
         root.Add(N);
@@ -81,6 +92,7 @@ internal sealed class GlobalOptions
             Gateways = gateways,
             ClientId = "comet-cli-" + System.Security.Cryptography.RandomNumberGenerator.GetHexString(8, lowercase: true),
             DefaultNamespace = NamespaceOf(parse),
+            ApiKey = parse.GetValue(ApiKey) ?? (cli.Environment(ApiKeyVariable) is { Length: > 0 } key ? key : null),
             ViewRefreshPeriod = Timeout.InfiniteTimeSpan, // one command, one view
         };
     }
