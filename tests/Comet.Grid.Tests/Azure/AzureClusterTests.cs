@@ -5,6 +5,7 @@ using System.Text.Json;
 using Comet.Grid.Hosting;
 using Comet.Grid.Tests.Samples;
 using Comet.Storage.Azure;
+using Comet.Storage.Tests.Azure;
 using Xunit.Abstractions;
 
 namespace Comet.Grid.Tests.Azure;

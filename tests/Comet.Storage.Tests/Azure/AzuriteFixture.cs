@@ -11,13 +11,13 @@ namespace Comet.Storage.Tests.Azure;
 /// Azurite started from <c>.ci/azurite</c> (installed by <c>.ci/azurite.sh</c> when missing) on a
 /// free port, and stopped at the end. Tests never skip: without Azurite or npm they fail, saying why.
 /// </summary>
-/// <remarks>tests/Comet.Grid.Tests/Azure/AzuriteFixture.cs is a copy; keep them the same.</remarks>
+/// <remarks>Comet.Grid.Tests compiles this same file (linked in its project file).</remarks>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
     public const string EndpointVariable = "COMET_AZURITE_TABLE_ENDPOINT";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(5);
-    private Process? azurite;
+    private System.Diagnostics.Process? azurite;
 
     /// <summary>The table endpoint, e.g. http://127.0.0.1:41234/devstoreaccount1.</summary>
     public Uri TableEndpoint { get; private set; } = AzureStorageConnectionString.DevelopmentTableEndpoint;
@@ -50,7 +50,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
         };
         foreach (var arg in new[] { "--tableHost", "127.0.0.1", "--tablePort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inMemoryPersistence", "--disableTelemetry", "--silent" })
             start.ArgumentList.Add(arg);
-        azurite = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
+        azurite = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
         // Drain the pipes so a chatty Azurite can never block on a full pipe.
         azurite.OutputDataReceived += (_, _) => { };
         azurite.ErrorDataReceived += (_, _) => { };
@@ -114,7 +114,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
     {
         var start = new ProcessStartInfo(program) { WorkingDirectory = directory, UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not run {program} {argument}.");
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException($"Could not run {program} {argument}.");
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
         using var cancel = new CancellationTokenSource(timeout);
