@@ -152,7 +152,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(socket);
         options ??= new FrameConnectionOptions();
         options.Validate();
-        return StartAsync(new StreamFrameTransport(stream, socket, options.ReceiveBufferSize), dialling: true, localHello, options, handler, validatePeer, cancellationToken);
+        return StartAsync(new SocketFrameTransport(socket, options.ReceiveBufferSize, stream), dialling: true, localHello, options, handler, validatePeer, cancellationToken);
     }
 
     /// <summary>Accepting-side setup over a stream layered on an accepted socket (TLS). Takes ownership of both.</summary>
@@ -169,7 +169,7 @@ public sealed partial class FrameConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(socket);
         options ??= new FrameConnectionOptions();
         options.Validate();
-        return StartAsync(new StreamFrameTransport(stream, socket, options.ReceiveBufferSize), dialling: false, localHello, options, handler, validatePeer, cancellationToken);
+        return StartAsync(new SocketFrameTransport(socket, options.ReceiveBufferSize, stream), dialling: false, localHello, options, handler, validatePeer, cancellationToken);
     }
 
     /// <summary>Dialling-side setup over any duplex pipe (in-process tests, hosting layers).</summary>

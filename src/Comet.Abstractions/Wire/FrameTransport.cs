@@ -27,21 +27,27 @@ internal abstract class FrameTransport
     public abstract void Abort();
 }
 
-/// <summary>A connected TCP socket: reads through a pipe reader, sends each batch with one gathered send.</summary>
+/// <summary>
+/// A connected TCP socket, optionally under a stream layered on it (an <see cref="System.Net.Security.SslStream"/>
+/// for TLS): reads through a pipe reader; a plain socket sends each batch with one gathered send, a layered stream
+/// with one write per batch (one TLS record when it fits). Abort closes both.
+/// </summary>
 internal sealed class SocketFrameTransport : FrameTransport
 {
     private readonly Socket _socket;
+    private readonly Stream? _layered;
     private readonly PipeReader _input;
     private int _aborted;
 
-    public SocketFrameTransport(Socket socket, int receiveBufferSize)
+    public SocketFrameTransport(Socket socket, int receiveBufferSize, Stream? layered = null)
     {
         _socket = socket;
+        _layered = layered;
         _socket.NoDelay = true;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
         _input = PipeReader.Create(
-            new NetworkStream(socket, ownsSocket: false),
+            layered ?? new NetworkStream(socket, ownsSocket: false),
             new StreamPipeReaderOptions(bufferSize: receiveBufferSize, minimumReadSize: Math.Min(4096, receiveBufferSize), leaveOpen: true));
     }
 
@@ -54,7 +60,11 @@ internal sealed class SocketFrameTransport : FrameTransport
     public override async ValueTask SendAsync(FrameOutbox batch)
     {
         List<ArraySegment<byte>> segments = batch.GetSegments();
-        if (segments.Count == 1)
+        if (_layered is not null)
+        {
+            await WriteLayeredAsync(_layered, segments).ConfigureAwait(false);
+        }
+        else if (segments.Count == 1)
         {
             ArraySegment<byte> only = segments[0];
             await _socket.SendAsync(only.AsMemory(), SocketFlags.None).ConfigureAwait(false);
@@ -63,6 +73,42 @@ internal sealed class SocketFrameTransport : FrameTransport
         {
             await _socket.SendAsync(segments, SocketFlags.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>One write per batch: on TLS every write is at least one record, so several segments are gathered first.</summary>
+    private static async ValueTask WriteLayeredAsync(Stream stream, List<ArraySegment<byte>> segments)
+    {
+        if (segments.Count == 1)
+        {
+            await stream.WriteAsync(segments[0].AsMemory()).ConfigureAwait(false);
+        }
+        else if (segments.Count > 1)
+        {
+            int total = 0;
+            foreach (ArraySegment<byte> segment in segments)
+            {
+                total += segment.Count;
+            }
+
+            byte[] gathered = ArrayPool<byte>.Shared.Rent(total);
+            try
+            {
+                int offset = 0;
+                foreach (ArraySegment<byte> segment in segments)
+                {
+                    segment.AsSpan().CopyTo(gathered.AsSpan(offset));
+                    offset += segment.Count;
+                }
+
+                await stream.WriteAsync(gathered.AsMemory(0, total)).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(gathered);
+            }
+        }
+
+        await stream.FlushAsync().ConfigureAwait(false);
     }
 
     public override void ShutdownSend()
@@ -86,6 +132,7 @@ internal sealed class SocketFrameTransport : FrameTransport
     {
         if (Interlocked.Exchange(ref _aborted, 1) == 0)
         {
+            _layered?.Dispose();
             _socket.Dispose();
         }
     }
@@ -139,97 +186,5 @@ internal sealed class PipeFrameTransport : FrameTransport
     {
         _pipe.Output.CancelPendingFlush();
         _pipe.Input.CancelPendingRead();
-    }
-}
-
-/// <summary>
-/// A stream layered on a connected socket (an <see cref="System.Net.Security.SslStream"/> for TLS): reads through a
-/// pipe reader, writes each batch as one stream write (one TLS record when it fits), and closes both on abort.
-/// </summary>
-internal sealed class StreamFrameTransport : FrameTransport
-{
-    private readonly Stream _stream;
-    private readonly Socket _socket;
-    private readonly PipeReader _input;
-    private int _aborted;
-
-    public StreamFrameTransport(Stream stream, Socket socket, int receiveBufferSize)
-    {
-        _stream = stream;
-        _socket = socket;
-        _socket.NoDelay = true;
-        LocalEndPoint = socket.LocalEndPoint;
-        RemoteEndPoint = socket.RemoteEndPoint;
-        _input = PipeReader.Create(
-            stream,
-            new StreamPipeReaderOptions(bufferSize: receiveBufferSize, minimumReadSize: Math.Min(4096, receiveBufferSize), leaveOpen: true));
-    }
-
-    public override PipeReader Input => _input;
-
-    public override EndPoint? LocalEndPoint { get; }
-
-    public override EndPoint? RemoteEndPoint { get; }
-
-    public override async ValueTask SendAsync(FrameOutbox batch)
-    {
-        List<ArraySegment<byte>> segments = batch.GetSegments();
-        if (segments.Count == 1)
-        {
-            await _stream.WriteAsync(segments[0].AsMemory()).ConfigureAwait(false);
-        }
-        else if (segments.Count > 1)
-        {
-            // One write per batch: on TLS every write is at least one record, so gather first.
-            int total = 0;
-            foreach (ArraySegment<byte> segment in segments)
-            {
-                total += segment.Count;
-            }
-
-            byte[] gathered = ArrayPool<byte>.Shared.Rent(total);
-            try
-            {
-                int offset = 0;
-                foreach (ArraySegment<byte> segment in segments)
-                {
-                    segment.AsSpan().CopyTo(gathered.AsSpan(offset));
-                    offset += segment.Count;
-                }
-
-                await _stream.WriteAsync(gathered.AsMemory(0, total)).ConfigureAwait(false);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(gathered);
-            }
-        }
-
-        await _stream.FlushAsync().ConfigureAwait(false);
-    }
-
-    public override void ShutdownSend()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Send);
-        }
-        catch (SocketException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-    }
-
-    public override void CompleteInput() => _input.Complete();
-
-    public override void Abort()
-    {
-        if (Interlocked.Exchange(ref _aborted, 1) == 0)
-        {
-            _stream.Dispose();
-            _socket.Dispose();
-        }
     }
 }
