@@ -93,7 +93,8 @@ public sealed class Coordinator
     private async ValueTask<PutResponse> WriteAsync(ObjectKey key, QuorumPlan plan, ObjectKind kind, string? code, ReadOnlyMemory<byte> payload,
         long expiresAt, VectorClock? context, CallerInfo caller, CancellationToken ct)
     {
-        var pref = _view().Ring.PreferenceList(key.Hash, plan.N);
+        var ring = _view().Ring;
+        var pref = ring.PreferenceList(key.Hash, plan.N);
         if (pref.Length < plan.W)
             throw new CometException(CometErrorCode.QuorumNotReached, $"Only {pref.Length} silos are live; this write needs w={plan.W}.");
 
@@ -107,7 +108,7 @@ public sealed class Coordinator
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.ReplicaTimeout);
         var pending = new List<Task<ReplicaPutStatus>>(pref.Length);
-        var fallbacks = new Fallbacks(_view().Ring.PreferenceList(key.Hash, pref.Length + _options.Spares).Skip(pref.Length));
+        var fallbacks = new Fallbacks(ring, key.Hash, pref.Length, _options.Spares);
         foreach (var silo in pref) pending.Add(PutOrHintAsync(silo, key, message, fallbacks, timeout.Token));
 
         var acks = 0;
@@ -162,14 +163,22 @@ public sealed class Coordinator
         }
     }
 
-    /// <summary>Silos past the preference list, each handed to at most one unreachable replica.</summary>
-    private sealed class Fallbacks(IEnumerable<string> silos)
+    /// <summary>
+    /// Silos past the preference list (from the same ring), each handed to at most one unreachable
+    /// replica; the walk is made only when a replica first fails, not on every write.
+    /// </summary>
+    private sealed class Fallbacks(Abstractions.Ring.HashRing ring, ulong keyHash, int preferenceCount, int spares)
     {
-        private readonly Queue<string> _silos = new(silos);
+        private readonly Lock _lock = new();
+        private Queue<string>? _silos;
 
         public string? Next()
         {
-            lock (_silos) return _silos.TryDequeue(out var silo) ? silo : null;
+            lock (_lock)
+            {
+                _silos ??= new Queue<string>(ring.PreferenceList(keyHash, preferenceCount + spares).Skip(preferenceCount));
+                return _silos.TryDequeue(out var silo) ? silo : null;
+            }
         }
     }
 
