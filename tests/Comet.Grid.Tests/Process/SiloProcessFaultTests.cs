@@ -8,16 +8,6 @@ namespace Comet.Grid.Tests.Process;
 /// <summary>Real silo processes sharing one SQLite file; a fault is a real kill -9.</summary>
 public class SiloProcessFaultTests(ITestOutputHelper output)
 {
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan limit)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < limit, $"{what}: not within {limit.TotalSeconds} s");
-            await Task.Delay(250);
-        }
-    }
-
     /// <summary>Every silo in <paramref name="silos"/> stores exactly the same live versions of every key.</summary>
     private static async Task<bool> ReplicasEqualAsync(SiloProcesses cluster, IEnumerable<string> keys, string[] silos, int copies)
     {
@@ -99,7 +89,7 @@ public class SiloProcessFaultTests(ITestOutputHelper output)
         var repair = Stopwatch.StartNew();
         await cluster.StartAsync("silo-3");
         await cluster.WaitForStatusAsync("silo-3", SiloStatus.Active, TimeSpan.FromSeconds(10));
-        await WaitUntilAsync(() => ReplicasEqualAsync(cluster, acknowledged.Keys, ids, 3), "the restarted silo's replicas equal the others'", TimeSpan.FromSeconds(60));
+        await Cluster.ClusterFixture.EventuallyAsync(() => ReplicasEqualAsync(cluster, acknowledged.Keys, ids, 3), "the restarted silo's replicas equal the others'", TimeSpan.FromSeconds(60));
         output.WriteLine($"declared dead after {detected.TotalMilliseconds:0} ms; {acknowledged.Count} writes and {reads} reads during the fault, " +
             $"{failedWrites} writes and {failedReads} reads failed; after restart, every replica equal in {repair.Elapsed.TotalSeconds:0.0} s");
     }
@@ -122,7 +112,7 @@ public class SiloProcessFaultTests(ITestOutputHelper output)
         var detected = await cluster.WaitForStatusAsync("silo-4", SiloStatus.Dead, TimeSpan.FromSeconds(10));
         var repair = Stopwatch.StartNew();
         string[] survivors = ["silo-1", "silo-2", "silo-3"];
-        await WaitUntilAsync(() => ReplicasEqualAsync(cluster, keys, survivors, 3), "every key back to three replicas", TimeSpan.FromSeconds(60));
+        await Cluster.ClusterFixture.EventuallyAsync(() => ReplicasEqualAsync(cluster, keys, survivors, 3), "every key back to three replicas", TimeSpan.FromSeconds(60));
         output.WriteLine($"declared dead after {detected.TotalMilliseconds:0} ms; every key back to 3 replicas {repair.Elapsed.TotalSeconds:0.0} s later");
         foreach (var key in keys)
             Assert.Equal(key, await http.GetStringAsync($"{urls["silo-2"]}/v1/default/keys/{key}?r=3"));

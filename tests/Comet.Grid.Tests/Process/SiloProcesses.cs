@@ -100,15 +100,12 @@ internal sealed partial class SiloProcesses : IAsyncDisposable
         silo.Dispose();
     }
 
-    private async Task<SqliteStorageProvider> ReaderAsync()
-    {
-        _reader ??= new SqliteStorageProvider(new SqliteStorageOptions { DataSource = Database });
-        return await Task.FromResult(_reader);
-    }
+    /// <summary>A provider of the test's own on the shared file (SQLite is safe across processes).</summary>
+    private SqliteStorageProvider Reader => _reader ??= new SqliteStorageProvider(new SqliteStorageOptions { DataSource = Database });
 
     public async Task<MembershipEntry?> MembershipRowAsync(string id)
     {
-        var table = new MembershipTable(await (await ReaderAsync()).OpenTableAsync(MembershipTable.TableName));
+        var table = new MembershipTable(await Reader.OpenTableAsync(MembershipTable.TableName));
         return (await table.ReadAsync(id, CancellationToken.None))?.Entry;
     }
 
@@ -129,7 +126,7 @@ internal sealed partial class SiloProcesses : IAsyncDisposable
     {
         var objectKey = ObjectKey.Create("default", key);
         var partition = new HashRing(["any"], Partitions).PartitionOf(objectKey.Hash);
-        var table = await (await ReaderAsync()).OpenTableAsync(ReplicaStore.TableName);
+        var table = await Reader.OpenTableAsync(ReplicaStore.TableName);
         var versions = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var silo in silos)
         {
