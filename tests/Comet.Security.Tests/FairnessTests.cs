@@ -1,3 +1,5 @@
+using Comet.Abstractions.Versions;
+using Comet.Abstractions.Options;
 using System.Net;
 using System.Text.Json;
 using Comet.Abstractions.Errors;

@@ -1,3 +1,4 @@
+using Comet.Abstractions.Options;
 using System.Collections.Concurrent;
 using Comet.Abstractions.Keys;
 using Comet.Abstractions.Versions;
@@ -96,7 +97,7 @@ public sealed partial class Catalog : IAsyncDisposable
     /// The live version of <paramref name="key"/> whose ASO runs <paramref name="code"/>: read by a
     /// neighbour put from inside that grain's own turn (the handler is running), so no lock is taken.
     /// </summary>
-    internal Replication.VersionEntry? CurrentEntry(ObjectKey key, string code) =>
+    internal VersionEntry? CurrentEntry(ObjectKey key, string code) =>
         _grains.TryGetValue(key, out var grain) ? grain.LiveAsoEntry(code) : null;
 
     public ValueTask<(ulong Counter, VectorClock Clock)> ReserveCounterAsync(ObjectKey key, string self, VectorClock? context, CancellationToken ct) =>
@@ -114,7 +115,7 @@ public sealed partial class Catalog : IAsyncDisposable
         RunAsync(key, static (grain, _, _) => ValueTask.FromResult(grain.History()), 0, ct);
 
     /// <summary>The live versions of this silo's replica of <paramref name="key"/>, with their current data.</summary>
-    public ValueTask<List<Replication.VersionEntry>> FetchAsync(ObjectKey key, CancellationToken ct) =>
+    public ValueTask<List<VersionEntry>> FetchAsync(ObjectKey key, CancellationToken ct) =>
         RunAsync(key, static (grain, _, _) => ValueTask.FromResult(grain.LiveEntries()), 0, ct);
 
     /// <summary>This silo's replica of <paramref name="key"/> (activating it if needed).</summary>

@@ -1,3 +1,4 @@
+using Comet.Abstractions.Options;
 using Comet.Abstractions.Errors;
 using Comet.Abstractions.Keys;
 using Comet.Abstractions.Protocol;

@@ -1,3 +1,4 @@
+using Comet.Abstractions.Options;
 using Comet.Abstractions.Protocol;
 using Comet.Abstractions.Versions;
 using Comet.Grid.Replication;

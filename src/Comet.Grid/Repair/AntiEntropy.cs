@@ -1,3 +1,5 @@
+using Comet.Abstractions.Versions;
+using Comet.Abstractions.Options;
 using System.Buffers;
 using Comet.Abstractions.Errors;
 using Comet.Abstractions.Keys;

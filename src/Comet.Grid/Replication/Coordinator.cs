@@ -1,3 +1,4 @@
+using Comet.Abstractions.Options;
 using System.Text.Json;
 using Comet.Abstractions.Errors;
 using Comet.Abstractions.Keys;

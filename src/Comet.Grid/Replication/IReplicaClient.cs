@@ -1,3 +1,5 @@
+using Comet.Abstractions.Versions;
+using Comet.Abstractions.Options;
 using Comet.Abstractions.Keys;
 using Comet.Abstractions.Protocol;
 using Comet.Grid.Messaging;

@@ -1,3 +1,5 @@
+using Comet.Abstractions.Versions;
+using Comet.Abstractions.Options;
 using System.Globalization;
 using Comet.Abstractions.Keys;
 using Comet.Storage;

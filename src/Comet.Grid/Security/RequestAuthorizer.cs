@@ -1,3 +1,5 @@
+using Comet.Abstractions.Versions;
+using Comet.Abstractions.Options;
 using System.Net;
 using Comet.Abstractions.Errors;
 using Comet.Grid.Hosting;

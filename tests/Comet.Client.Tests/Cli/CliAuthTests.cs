@@ -1,3 +1,5 @@
+using Comet.Abstractions.Versions;
+using Comet.Abstractions.Options;
 using Comet.Cli;
 using Comet.Grid.Hosting;
 

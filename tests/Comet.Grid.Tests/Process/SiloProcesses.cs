@@ -1,3 +1,5 @@
+using Comet.Abstractions.Versions;
+using Comet.Abstractions.Options;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;

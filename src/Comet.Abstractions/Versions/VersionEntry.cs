@@ -1,7 +1,6 @@
 using Comet.Abstractions.Protocol;
-using Comet.Abstractions.Versions;
 
-namespace Comet.Grid.Replication;
+namespace Comet.Abstractions.Versions;
 
 /// <summary>
 /// One version of an object as a replica holds it. For a passive value <see cref="Payload"/> is

@@ -1,8 +1,7 @@
 using Comet.Abstractions.Errors;
 using Comet.Abstractions.Protocol;
-using Comet.Grid.Hosting;
 
-namespace Comet.Grid.Replication;
+namespace Comet.Abstractions.Options;
 
 /// <summary>The N/R/W a request runs with: the namespace's settings, overridden per request.</summary>
 public readonly record struct QuorumPlan(int N, int R, int W)

@@ -1,8 +1,7 @@
 using System.Buffers;
 using Comet.Abstractions.Protocol;
-using Comet.Abstractions.Versions;
 
-namespace Comet.Grid.Replication;
+namespace Comet.Abstractions.Versions;
 
 /// <summary>
 /// Everything one replica persists for one key, in one storage row: the live versions (one,

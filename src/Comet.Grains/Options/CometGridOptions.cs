@@ -1,0 +1,65 @@
+using Comet.Abstractions.Keys;
+using Comet.Abstractions.Options;
+
+namespace Comet.Grains;
+
+/// <summary>
+/// How the grid replicates and keeps objects (bound from configuration section <c>Comet:Grid</c>);
+/// every silo of a cluster must agree on <see cref="Partitions"/>, <see cref="Spares"/> and the namespaces.
+/// </summary>
+public sealed class CometGridOptions
+{
+    /// <summary>Number of equal ring partitions Q (a power of two).</summary>
+    public int Partitions { get; set; } = 1024;
+
+    /// <summary>Spare silos past the preference list that an ASO's <c>comet.lookup()</c> names.</summary>
+    public int Spares { get; set; } = 2;
+
+    /// <summary>Versions each replica keeps for history, the live ones included (V).</summary>
+    public int HistoryDepth { get; set; } = 8;
+
+    /// <summary>Bytes of values kept in one key's history; older versions beyond it keep only their metadata.</summary>
+    public int HistoryBudgetBytes { get; set; } = 512 * 1024;
+
+    /// <summary>How long a coordinator waits for replicas before answering with what it has.</summary>
+    public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a coordinator waits for the replica that gives a write its version before it asks the next one.</summary>
+    public TimeSpan CoordinateTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a neighbour call from another replica's handler waits for this replica's turn;
+    /// handlers of two replicas calling each other would otherwise wait on each other.
+    /// </summary>
+    public TimeSpan NeighbourTurnWait { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Replica-local state changed by handlers (a get counter) is written at most this long after the change.</summary>
+    public TimeSpan StateFlushDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Dev mode: anonymous clients from loopback may use namespaces that allow it.</summary>
+    public bool DevMode { get; set; } = true;
+
+    /// <summary>Application namespaces, by name. A request to any other namespace is refused.</summary>
+    public Dictionary<string, NamespaceOptions> Namespaces { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["default"] = new NamespaceOptions { AllowAnonymous = true },
+    };
+
+    /// <summary>Size limits on keys, values and code.</summary>
+    public ObjectLimits Limits { get; set; } = new();
+
+    public void Validate()
+    {
+        if (Partitions < 1 || (Partitions & (Partitions - 1)) != 0) throw new ArgumentException("Comet:Grid:Partitions must be a power of two.");
+        if (HistoryDepth < 1) throw new ArgumentException("Comet:Grid:HistoryDepth must be at least 1.");
+        if (Spares < 0) throw new ArgumentException("Comet:Grid:Spares must not be negative.");
+        if (ReplicaTimeout <= TimeSpan.Zero || CoordinateTimeout <= TimeSpan.Zero || NeighbourTurnWait <= TimeSpan.Zero)
+            throw new ArgumentException("Comet:Grid timeouts must be positive.");
+        Limits.Validate();
+        foreach (var (name, ns) in Namespaces)
+        {
+            ObjectKey.ValidateNamespace(name, Limits);
+            ns.Validate(name);
+        }
+    }
+}

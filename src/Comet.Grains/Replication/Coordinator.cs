@@ -1,0 +1,359 @@
+using System.Text;
+using System.Text.Json;
+using Comet.Abstractions.Errors;
+using Comet.Abstractions.Keys;
+using Comet.Abstractions.Options;
+using Comet.Abstractions.Protocol;
+using Comet.Abstractions.Versions;
+using Comet.Sandbox;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace Comet.Grains;
+
+/// <summary>
+/// Dynamo's coordinator on one silo: a put gets its version from the key's first reachable
+/// replica (which stores it first), is then sent to the other N - 1 replicas, and is answered
+/// after W acknowledgements; a get asks R replicas and answers with the newest version, or
+/// every concurrent version (siblings), and copies current versions to replicas that lacked
+/// them (read repair). The REST gateway calls it in-process; SDK clients reach it through
+/// <see cref="CoordinatorGrain"/>.
+/// </summary>
+public sealed class Coordinator
+{
+    private readonly IGrainFactory _grains;
+    private readonly RingView _ring;
+    private readonly ILocalSiloDetails _silo;
+    private readonly CometGridOptions _options;
+    private readonly AsoSandboxOptions _sandbox;
+    private readonly TimeProvider _time;
+    private long _readRepairs;
+
+    public Coordinator(IGrainFactory grains, RingView ring, ILocalSiloDetails silo, IOptions<CometGridOptions> options, AsoRuntime sandbox, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(sandbox);
+        _grains = grains;
+        _ring = ring;
+        _silo = silo;
+        _options = options.Value;
+        _sandbox = sandbox.Options;
+        _time = time;
+    }
+
+    /// <summary>Versions this coordinator copied to stale replicas while serving reads.</summary>
+    public long ReadRepairs => Interlocked.Read(ref _readRepairs);
+
+    public CometGridOptions Options => _options;
+
+    /// <summary>The namespace's settings, or <see cref="CometErrorCode.UnknownNamespace"/>.</summary>
+    public NamespaceOptions Namespace(string ns) =>
+        _options.Namespaces.TryGetValue(ns, out var options)
+            ? options
+            : throw new CometException(CometErrorCode.UnknownNamespace, $"Namespace '{ns}' does not exist; the operator configures namespaces.");
+
+    public async Task<PutResult> PutAsync(PutCommand request, CallerInfo caller, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ns = Namespace(request.Namespace);
+        var key = ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
+        var plan = QuorumPlan.Resolve(ns, request.Quorum);
+        ValidateArgs(request.ArgsJson);
+        if (request.Kind == ObjectKind.Aso)
+        {
+            if (request.Code is null)
+                throw new CometException(CometErrorCode.BadCode, "An ASO put needs Lua source code.");
+            if (Encoding.UTF8.GetByteCount(request.Code) > _options.Limits.MaxCodeBytes)
+                throw new CometException(CometErrorCode.TooLarge, $"The ASO code is larger than {_options.Limits.MaxCodeBytes} bytes.");
+            AsoRuntime.ValidateCode(request.Code, _sandbox);
+        }
+        else if (request.Kind != ObjectKind.Value)
+        {
+            throw new CometException(CometErrorCode.BadRequest, "A put stores a passive value or an ASO.");
+        }
+        else if (request.Value.Length > _options.Limits.MaxValueBytes)
+        {
+            throw new CometException(CometErrorCode.TooLarge, $"The value is {request.Value.Length} bytes; the limit is {_options.Limits.MaxValueBytes}.");
+        }
+        var expiresAt = ExpiryOf(ns, request.TtlSeconds);
+        var context = request.Context is null ? null : VectorClock.FromToken(request.Context);
+        var aso = request.Kind == ObjectKind.Aso;
+        return await WriteAsync(key, plan, request.Kind, aso ? request.Code : null, aso ? ReadOnlyMemory<byte>.Empty : request.Value,
+            expiresAt, context, caller with { ArgsJson = request.ArgsJson }, ct).ConfigureAwait(false);
+    }
+
+    public async Task<PutResult> DeleteAsync(DeleteCommand request, CallerInfo caller, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var key = ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
+        var plan = QuorumPlan.Resolve(Namespace(request.Namespace), request.Quorum);
+        ValidateArgs(request.ArgsJson);
+        var context = request.Context is null ? null : VectorClock.FromToken(request.Context);
+        return await WriteAsync(key, plan, ObjectKind.Tombstone, null, ReadOnlyMemory<byte>.Empty, VersionEntry.NoExpiry, context,
+            caller with { ArgsJson = request.ArgsJson }, ct).ConfigureAwait(false);
+    }
+
+    private async Task<PutResult> WriteAsync(ObjectKey key, QuorumPlan plan, ObjectKind kind, string? code, ReadOnlyMemory<byte> payload,
+        long expiresAt, VectorClock? context, CallerInfo caller, CancellationToken ct)
+    {
+        var order = ReplicaOrder(key, plan.N);
+        var write = new NewWrite(kind, code, payload, expiresAt, context, caller, plan.N);
+        var failures = new List<CometException>();
+
+        // Step 1: the first replica that answers gives the write its version and stores it.
+        CoordinatedWrite? made = null;
+        var first = 0;
+        for (; first < order.Length && made is null; first++)
+        {
+            try
+            {
+                made = await Replica(key, order[first]).CoordinateAsync(write).WaitAsync(_options.CoordinateTimeout, ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsReplicaFailure(ex, ct))
+            {
+                var failure = AsComet(ex);
+                if (IsObjectError(failure.Code)) throw failure;
+                failures.Add(failure);
+            }
+        }
+        if (made is null) throw QuorumFailure(failures, 0, plan.W, "write");
+
+        // Step 2: the other replicas; the answer goes back after W acknowledgements, the rest finish in the background.
+        var acks = 1;
+        var put = new ReplicaPut(made.Entry, PutMode.Client, caller, plan.N);
+        var pending = new List<Task<ReplicaPutStatus>>(order.Length);
+        for (var i = 0; i < order.Length; i++)
+            if (i != first - 1) pending.Add(Replica(key, order[i]).ApplyAsync(put).WaitAsync(_options.ReplicaTimeout, CancellationToken.None));
+        while (acks < plan.W && pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).WaitAsync(ct).ConfigureAwait(false);
+            pending.Remove(done);
+            try
+            {
+                await done.ConfigureAwait(false);
+                acks++;
+            }
+            catch (Exception ex) when (IsReplicaFailure(ex, ct))
+            {
+                failures.Add(AsComet(ex));
+                if (acks + pending.Count < plan.W) break;
+            }
+        }
+        Observe(pending);
+        if (acks < plan.W) throw QuorumFailure(failures, acks, plan.W, "write");
+        var version = made.Entry.Version;
+        return new PutResult(version.Id, version.CausalClock.ToToken(), acks, made.Created);
+    }
+
+    public async Task<GetResult> GetAsync(GetCommand request, CallerInfo caller, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ns = Namespace(request.Namespace);
+        var key = ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
+        var plan = QuorumPlan.Resolve(ns, request.Quorum);
+        ValidateArgs(request.ArgsJson);
+        if (request.Version is not null) Dot.Parse(request.Version);
+        var order = ReplicaOrder(key, plan.N);
+        var needed = request.Version is null ? plan.R : 1;
+        var read = new ReplicaRead(request.Version, caller with { ArgsJson = request.ArgsJson });
+
+        var answers = new List<(int Replica, ReplicaReadResult Answer)>(needed);
+        var failures = new List<CometException>();
+        var pending = new List<Task<ReplicaReadResult>>(needed);
+        var asked = new Dictionary<Task<ReplicaReadResult>, int>(needed);
+        var next = 0;
+        void Ask(int replica)
+        {
+            var task = Replica(key, replica).ReadAsync(read).WaitAsync(_options.ReplicaTimeout, CancellationToken.None);
+            pending.Add(task);
+            asked[task] = replica;
+        }
+        for (; next < needed; next++) Ask(order[next]);
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending).WaitAsync(ct).ConfigureAwait(false);
+            pending.Remove(done);
+            try
+            {
+                var answer = await done.ConfigureAwait(false);
+                if (request.Version is not null && answer.Items.Count == 0)
+                {
+                    // This replica does not keep that version: ask the next one.
+                    if (next < order.Length) Ask(order[next++]);
+                    continue;
+                }
+                answers.Add((asked[done], answer));
+                if (answers.Count >= needed) break;
+            }
+            catch (Exception ex) when (IsReplicaFailure(ex, ct))
+            {
+                var failure = AsComet(ex);
+                if (IsObjectError(failure.Code))
+                {
+                    // The object's own code failed: the same code fails on every replica, so say so now.
+                    Observe(pending);
+                    throw failure;
+                }
+                failures.Add(failure);
+                if (next < order.Length) Ask(order[next++]);
+            }
+        }
+        Observe(pending);
+        if (request.Version is not null && answers.Count == 0 && failures.Count == 0)
+            throw new CometException(CometErrorCode.NotFound, $"No replica keeps version {request.Version} of '{key.Key}'.");
+        if (answers.Count < needed) throw QuorumFailure(failures, answers.Count, needed, "read");
+        if (request.Version is null) RepairStaleReplicas(key, answers);
+        return VersionMerge.Merge(key, answers.ConvertAll(a => a.Answer));
+    }
+
+    public async Task<HistoryResult> HistoryAsync(HistoryQuery request, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var ns = Namespace(request.Namespace);
+        var key = ObjectKey.Create(request.Namespace, request.Key, _options.Limits);
+        var plan = QuorumPlan.Resolve(ns, default);
+        var tasks = new List<Task<HistoryResult>>(plan.N);
+        foreach (var replica in ReplicaOrder(key, plan.N))
+            tasks.Add(Replica(key, replica).HistoryAsync().WaitAsync(_options.ReplicaTimeout, ct));
+        var byVersion = new Dictionary<string, HistoryItem>(StringComparer.Ordinal);
+        var answered = 0;
+        var failures = new List<CometException>();
+        foreach (var task in tasks)
+        {
+            try
+            {
+                var answer = await task.ConfigureAwait(false);
+                answered++;
+                foreach (var item in answer.Items)
+                {
+                    if (!byVersion.TryGetValue(item.Version, out var known) || (item.Live && !known.Live) || (!known.DataKept && item.DataKept))
+                        byVersion[item.Version] = item;
+                }
+            }
+            catch (Exception ex) when (IsReplicaFailure(ex, ct))
+            {
+                failures.Add(AsComet(ex));
+            }
+        }
+        if (answered < plan.R) throw QuorumFailure(failures, answered, plan.R, "history read");
+        var items = byVersion.Values.OrderByDescending(i => i.WrittenAtMs).ThenByDescending(i => i.Version, StringComparer.Ordinal).ToList();
+        return new HistoryResult(items);
+    }
+
+    /// <summary>
+    /// Read repair (Dynamo): a replica that answered without a version another replica showed to
+    /// be current gets that version, copied in the background from a replica that has it.
+    /// </summary>
+    private void RepairStaleReplicas(ObjectKey key, List<(int Replica, ReplicaReadResult Answer)> answers)
+    {
+        if (answers.Count < 2) return;
+        var missing = VersionMerge.MissingVersions(answers);
+        foreach (var (stale, wanted) in missing) _ = RepairAsync(key, stale, wanted);
+    }
+
+    private async Task RepairAsync(ObjectKey key, int stale, List<KeyValuePair<Dot, int>> missing)
+    {
+        try
+        {
+            foreach (var source in missing.Select(m => m.Value).Distinct())
+            {
+                var entries = await Replica(key, source).FetchAsync().WaitAsync(_options.ReplicaTimeout).ConfigureAwait(false);
+                foreach (var entry in entries.Live)
+                {
+                    if (!missing.Exists(m => m.Key == entry.Version.Dot)) continue;
+                    await Replica(key, stale).ApplyAsync(new ReplicaPut(entry, PutMode.Repair, CallerInfo.Internal(_silo.Name), entries.Replicas))
+                        .WaitAsync(_options.ReplicaTimeout).ConfigureAwait(false);
+                    Interlocked.Increment(ref _readRepairs);
+                }
+            }
+        }
+        catch (Exception ex) when (IsReplicaFailure(ex, CancellationToken.None))
+        {
+            // Best effort: anti-entropy repairs what read repair could not.
+        }
+    }
+
+    /// <summary>
+    /// The replicas 0..N-1 of a key, those on this silo first: their answers need no network
+    /// hop, and the first of them gives a write its version.
+    /// </summary>
+    private int[] ReplicaOrder(ObjectKey key, int n)
+    {
+        var order = new int[n];
+        var snapshot = _ring.Current;
+        var front = 0;
+        var back = n - 1;
+        // Local replicas first, the others after them in replica order.
+        Span<bool> local = n <= 64 ? stackalloc bool[n] : new bool[n];
+        for (var r = 0; r < n; r++) local[r] = snapshot.SiloFor(key.Hash, r) == _silo.Name;
+        for (var r = 0; r < n; r++) if (local[r]) order[front++] = r;
+        for (var r = n - 1; r >= 0; r--) if (!local[r]) order[back--] = r;
+        return order;
+    }
+
+    private IReplicaGrain Replica(ObjectKey key, int replica) =>
+        _grains.GetGrain<IReplicaGrain>(ReplicaGrainKey.Format(key.Namespace, key.Key, replica));
+
+    private long ExpiryOf(NamespaceOptions ns, int? ttlSeconds)
+    {
+        if (ttlSeconds is < 0)
+            throw new CometException(CometErrorCode.BadRequest, "ttl must not be negative.");
+        var ttl = ttlSeconds is { } s ? TimeSpan.FromSeconds(s) : ns.DefaultTtl;
+        if (ns.MaxTtl > TimeSpan.Zero)
+        {
+            if (ttl > ns.MaxTtl)
+                throw new CometException(CometErrorCode.BadRequest, $"ttl={ttl.TotalSeconds:0}s exceeds this namespace's maximum of {ns.MaxTtl.TotalSeconds:0}s.");
+            if (ttl == TimeSpan.Zero) ttl = ns.MaxTtl;
+        }
+        return ttl == TimeSpan.Zero ? VersionEntry.NoExpiry : _time.GetUtcNow().ToUnixTimeMilliseconds() + (long)ttl.TotalMilliseconds;
+    }
+
+    internal static void ValidateArgs(string? argsJson)
+    {
+        if (argsJson is null) return;
+        try
+        {
+            using var doc = JsonDocument.Parse(argsJson, new JsonDocumentOptions { MaxDepth = 32 });
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw new CometException(CometErrorCode.BadRequest, "args must be a JSON object, e.g. {\"password\":\"...\"}.");
+        }
+        catch (JsonException ex)
+        {
+            throw new CometException(CometErrorCode.BadRequest, $"args is not valid JSON: {ex.Message}");
+        }
+    }
+
+    /// <summary>Errors raised by an object's own code (or its limits): the same on every replica, so never retried elsewhere.</summary>
+    internal static bool IsObjectError(CometErrorCode code) => code is CometErrorCode.Rejected or CometErrorCode.HandlerError
+        or CometErrorCode.InstructionLimit or CometErrorCode.MemoryLimit or CometErrorCode.TimeLimit or CometErrorCode.RateLimited
+        or CometErrorCode.BadCode or CometErrorCode.TooLarge or CometErrorCode.BadRequest;
+
+    /// <summary>A replica call failed (not the caller's own cancellation): count it and ask another replica.</summary>
+    private static bool IsReplicaFailure(Exception ex, CancellationToken ct) =>
+        !(ex is OperationCanceledException && ct.IsCancellationRequested);
+
+    private static CometException QuorumFailure(List<CometException> failures, int got, int needed, string what)
+    {
+        foreach (var f in failures)
+            if (IsObjectError(f.Code)) return new CometException(f.Code, f.Message, f);
+        var reasons = failures.Count == 0 ? "" : " (" + string.Join("; ", failures.Select(f => f.Message).Distinct()) + ")";
+        return new CometException(CometErrorCode.QuorumNotReached, $"Only {got} of the {needed} replicas this {what} needs answered{reasons}.");
+    }
+
+    private static CometException AsComet(Exception ex) => ex switch
+    {
+        CometException c when c.GetType() == typeof(CometException) => c,
+        CometException c => new CometException(c.Code, c.Message),
+        TimeoutException => new CometException(CometErrorCode.Timeout, "A replica did not answer in time."),
+        OperationCanceledException => new CometException(CometErrorCode.Timeout, "A replica did not answer in time."),
+        SiloUnavailableException => new CometException(CometErrorCode.Unavailable, "A replica's silo is unavailable."),
+        _ => new CometException(CometErrorCode.Unavailable, $"A replica failed: {ex.Message}", ex),
+    };
+
+    /// <summary>Replicas past the quorum keep going in the background (a write still reaches all N); their faults are observed.</summary>
+    private static void Observe<T>(List<Task<T>> pending)
+    {
+        foreach (var task in pending)
+            _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+}

@@ -1,0 +1,35 @@
+using Comet.Abstractions.Protocol;
+using Comet.Abstractions.Versions;
+
+namespace Comet.Grains;
+
+/// <summary>The kept versions of one replica (OceanStore's time travel): what is kept, and what is shown.</summary>
+internal static class VersionHistory
+{
+    /// <summary>Keeps at most V versions in all and at most the history byte budget of data; older ones keep only their metadata.</summary>
+    public static List<VersionEntry> Trim(IEnumerable<VersionEntry> history, int liveCount, CometGridOptions options)
+    {
+        var max = Math.Max(0, options.HistoryDepth - liveCount);
+        var budget = (long)options.HistoryBudgetBytes;
+        var kept = new List<VersionEntry>(max);
+        foreach (var entry in history)
+        {
+            if (kept.Count >= max) break;
+            if (entry.PayloadDropped || entry.Payload.Length <= budget)
+            {
+                budget -= entry.Payload.Length;
+                kept.Add(entry);
+            }
+            else
+            {
+                kept.Add(entry with { Payload = ReadOnlyMemory<byte>.Empty, PayloadDropped = true });
+            }
+        }
+        return kept;
+    }
+
+    /// <summary>A version's metadata: never its data or code, which only the object's handlers may reveal.</summary>
+    public static HistoryItem Describe(VersionEntry entry, bool live) =>
+        new(entry.Version.Id, entry.Kind, live && entry.Kind != ObjectKind.Tombstone, entry.WrittenAtMs, entry.ExpiresAtMs,
+            entry.Payload.Length + (entry.Code?.Length ?? 0), !entry.PayloadDropped);
+}
