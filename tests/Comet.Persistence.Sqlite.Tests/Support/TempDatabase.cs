@@ -41,6 +41,20 @@ public sealed class TempDatabase : IDisposable
         return value;
     }
 
+    /// <summary>One column of every row of a query, as text.</summary>
+    public List<string> Column(string sql, int ordinal)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var values = new List<string>();
+        while (reader.Read())
+            values.Add(reader.GetValue(ordinal).ToString() ?? "");
+        return values;
+    }
+
     public void Dispose()
     {
         try
