@@ -38,6 +38,14 @@ public static class SiloCommandLine
         // Each silo's web host would repeat "Application started", the environment and the content root; the silos
         // log their own start ("Silo silo-1 up: REST ...") and stop.
         ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+        // Orleans explains every start-up step at Information; membership changes (a silo joining, declared dead)
+        // are the lifecycle events worth a line.
+        ["Logging:LogLevel:Orleans"] = "Warning",
+        ["Logging:LogLevel:Orleans.Runtime.Silo"] = "Error",
+        ["Logging:LogLevel:Orleans.Runtime.Watchdog"] = "Error",
+        ["Logging:LogLevel:Orleans.Runtime.MembershipService.MembershipTableManager"] = "Information",
+        ["Logging:LogLevel:Polly"] = "Error",
+        ["Logging:LogLevel:Comet.Persistence"] = "Warning",
     };
 
     /// <summary>

@@ -1,0 +1,57 @@
+using System.Text;
+using Comet.Abstractions.Errors;
+using Comet.Abstractions.Protocol;
+using Comet.Grains;
+using Microsoft.Extensions.Logging;
+
+namespace Comet.Gateway.Security;
+
+/// <summary>
+/// The SDK's side of the REST gateway's checks: a client's call to the coordinator carries its
+/// API key in the request context; this filter checks the key, the namespace, the rates and a
+/// put's admission before the call runs, and hands the verified key id to the coordinator as
+/// the caller. Calls from inside the silo (the REST gateway, which checked already) pass.
+/// </summary>
+public sealed class ApiKeyCallFilter(GatewaySecurity security, ILogger<ApiKeyCallFilter> logger) : IIncomingGrainCallFilter
+{
+    private const string HostedClientPrefix = "hosted-";
+
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.TargetContext?.GrainInstance is not CoordinatorGrain || !IsExternalClient(context.SourceId))
+        {
+            await context.Invoke().ConfigureAwait(true);
+            return;
+        }
+        var (ns, key) = Target(context.Request.GetArgument(0));
+        // Clients reach the gateway over the cluster's own network (loopback in dev); they carry no IP of their own.
+        var credentials = await security.CredentialsOfAsync(RequestContext.Get(CallerContext.ApiKey) as string, System.Net.IPAddress.Loopback, CancellationToken.None)
+            .ConfigureAwait(true);
+        try
+        {
+            security.Admit(credentials, ns, key);
+            if (context.Request.GetArgument(0) is PutCommand put)
+                security.AdmitPut(credentials, Encoding.UTF8.GetByteCount(key) + put.Value.Length + (put.Code?.Length ?? 0), put.TtlSeconds);
+        }
+        catch (CometException ex)
+        {
+            SecurityLog.ClientRefused(logger, ns, ex.Code.ToString());
+            throw new CometException(ex.Code, ex.Message);
+        }
+        RequestContext.Set(CallerContext.VerifiedId, credentials.Key?.Id ?? "anonymous");
+        await context.Invoke().ConfigureAwait(true);
+    }
+
+    private static (string Namespace, string Key) Target(object? argument) => argument switch
+    {
+        PutCommand c => (c.Namespace, c.Key),
+        GetCommand c => (c.Namespace, c.Key),
+        DeleteCommand c => (c.Namespace, c.Key),
+        HistoryQuery c => (c.Namespace, c.Key),
+        _ => throw new CometException(CometErrorCode.BadRequest, "Unknown coordinator request."),
+    };
+
+    private static bool IsExternalClient(GrainId? source) =>
+        source is { } id && id.IsClient() && !id.Key.ToString()!.StartsWith(HostedClientPrefix, StringComparison.Ordinal);
+}
