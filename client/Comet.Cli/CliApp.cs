@@ -15,11 +15,16 @@ internal static class CliApp
     public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Stream stdin, CancellationToken cancellationToken = default) =>
         RunAsync(args, stdout, stderr, stdin, Environment.GetEnvironmentVariable, cancellationToken);
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Stream stdin,
-        Func<string, string?> environment, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, Stream stdin,
+        Func<string, string?> environment, CancellationToken cancellationToken = default) =>
+        RunAsync(args, new CliContext(stdout, stderr, stdin, environment), cancellationToken);
+
+    public static async Task<int> RunAsync(string[] args, CliContext cli, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var cli = new CliContext(stdout, stderr, stdin, environment);
+        ArgumentNullException.ThrowIfNull(cli);
+        var stdout = cli.Out;
+        var stderr = cli.Error;
         var root = BuildRoot(cli);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not { ClearsParseErrors: true })
@@ -38,7 +43,23 @@ internal static class CliApp
         return await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The command tree. A new command (e.g. <c>bench</c>) is one more <c>root.Add(XCommand.Create(cli, globals))</c>.</summary>
+    /// <summary>
+    /// One example per command, shown by <c>comet --help</c> and on the command's own help page. A new command is one
+    /// more <c>root.Add(XCommand.Create(cli, globals))</c> and one more example here (a test checks that each has one).
+    /// </summary>
+    internal static readonly IReadOnlyList<(string Command, string Example)> Examples =
+    [
+        ("put", "comet put greeting hello --ttl 3600"),
+        ("get", "comet get greeting"),
+        ("get", "comet get secret --args '{\"password\":\"s3cret\"}'"),
+        ("del", "comet del greeting"),
+        ("aso", "comet aso secret samples/asos/one_time_value.lua"),
+        ("history", "comet history greeting --json"),
+        ("cluster", "comet cluster --gateway 127.0.0.1:30000"),
+        ("bench", "comet bench --keys 1000 --ops 20000 --concurrency 32 --reads 90"),
+    ];
+
+    /// <summary>The command tree.</summary>
     internal static RootCommand BuildRoot(CliContext cli)
     {
         var globals = new GlobalOptions();
@@ -50,6 +71,7 @@ internal static class CliApp
         root.Add(AsoCommand.Create(cli, globals));
         root.Add(HistoryCommand.Create(cli, globals));
         root.Add(ClusterCommand.Create(cli, globals));
+        root.Add(BenchCommand.Create(cli, globals));
         foreach (var option in root.Options)
         {
             if (option is HelpOption { Action: HelpAction help } helpOption) helpOption.Action = new HelpWithExitCodes(help);
@@ -57,7 +79,7 @@ internal static class CliApp
         return root;
     }
 
-    /// <summary>The default help, plus the exit codes and environment on the root command's page.</summary>
+    /// <summary>The default help, plus examples: every command's on the root page with the exit codes and environment, its own on a command's page.</summary>
     private sealed class HelpWithExitCodes : SynchronousCommandLineAction
     {
         private readonly HelpAction _help;
@@ -69,9 +91,19 @@ internal static class CliApp
         public override int Invoke(ParseResult parseResult)
         {
             var result = _help.Invoke(parseResult);
-            if (parseResult.CommandResult.Command is RootCommand)
+            var output = parseResult.InvocationConfiguration.Output;
+            var command = parseResult.CommandResult.Command;
+            if (command is not RootCommand)
             {
-                var output = parseResult.InvocationConfiguration.Output;
+                output.WriteLine("Example:");
+                foreach (var (name, example) in Examples) if (name == command.Name) output.WriteLine($"  {example}");
+                output.WriteLine();
+            }
+            else
+            {
+                output.WriteLine("Examples:");
+                foreach (var (_, example) in Examples) output.WriteLine($"  {example}");
+                output.WriteLine();
                 output.WriteLine("Exit codes:");
                 foreach (var (code, meaning) in ExitCodes.Documentation) output.WriteLine($"  {code}  {meaning}");
                 output.WriteLine();

@@ -1,3 +1,5 @@
+using Spectre.Console;
+
 namespace Comet.Cli;
 
 /// <summary>
@@ -25,6 +27,15 @@ internal sealed class CliContext
 
     /// <summary>Reads an environment variable (COMET_GATEWAY).</summary>
     public Func<string, string?> Environment { get; }
+
+    /// <summary>
+    /// The width of the terminal <see cref="Out"/> writes to, or null when it goes to a pipe or a file: tables then have
+    /// no borders and no colour, one row a line, for grep and awk.
+    /// </summary>
+    public int? TerminalWidth { get; init; }
+
+    /// <summary>Where long work (<c>comet bench</c>) shows its progress: a console on the terminal's stderr, or null (no progress shown).</summary>
+    public IAnsiConsole? Progress { get; init; }
 
     public void WriteError(string code, string message) => Error.WriteLine($"error: {code}: {message}");
 }

@@ -16,13 +16,13 @@ internal static class ClusterCommand
             await using (client.ConfigureAwait(false))
             {
                 var silos = await client.GetClusterAsync(ct).ConfigureAwait(false);
-                var table = new TextTable("ID", "HOST", "GATEWAY", "HTTP", "STATUS");
+                var table = new TableOutput("ID", "HOST", "GATEWAY", "HTTP", "STATUS");
                 foreach (var silo in silos.OrderBy(s => s.Id, StringComparer.Ordinal))
                 {
                     table.Add(silo.Id, silo.Host, silo.GatewayPort.ToString(CultureInfo.InvariantCulture),
                         silo.HttpPort < 0 ? "-" : silo.HttpPort.ToString(CultureInfo.InvariantCulture), silo.Status);
                 }
-                table.WriteTo(cli.Out);
+                table.WriteTo(cli);
             }
             return ExitCodes.Ok;
         }, cancellationToken));

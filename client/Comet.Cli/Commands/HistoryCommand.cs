@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Comet.Abstractions.Protocol;
 using Comet.Cli.Output;
 using Comet.Client;
@@ -10,8 +9,6 @@ namespace Comet.Cli.Commands;
 /// <summary><c>comet history &lt;key&gt;</c>: the versions the replicas keep, newest first, as a table or <c>--json</c>.</summary>
 internal static class HistoryCommand
 {
-    private const int PreviewChars = 40;
-
     public static Command Create(CliContext cli, GlobalOptions globals)
     {
         var key = new Argument<string>("key") { Description = "The key" };
@@ -26,16 +23,16 @@ internal static class HistoryCommand
             {
                 var entries = await client.HistoryAsync(name, new HistoryOptions { Namespace = globals.NamespaceOf(parse) }, ct).ConfigureAwait(false);
                 if (parse.GetValue(json)) JsonOutput.WriteHistory(cli.Out, entries);
-                else WriteTable(cli.Out, entries);
+                else WriteTable(cli, entries);
             }
             return ExitCodes.Ok;
         }, cancellationToken));
         return command;
     }
 
-    private static void WriteTable(TextWriter output, IReadOnlyList<CometHistoryEntry> entries)
+    private static void WriteTable(CliContext cli, IReadOnlyList<CometHistoryEntry> entries)
     {
-        var table = new TextTable("VERSION", "KIND", "LIVE", "WRITTEN (UTC)", "EXPIRES (UTC)", "VALUE");
+        var table = new TableOutput("VERSION", "KIND", "LIVE", "WRITTEN (UTC)", "EXPIRES (UTC)", "VALUE");
         foreach (var entry in entries)
         {
             table.Add(
@@ -46,7 +43,7 @@ internal static class HistoryCommand
                 entry.ExpiresAt is { } expires ? Time(expires) : "never",
                 Preview(entry));
         }
-        table.WriteTo(output);
+        table.WriteTo(cli);
     }
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
@@ -54,20 +51,7 @@ internal static class HistoryCommand
     private static string Preview(CometHistoryEntry entry)
     {
         if (entry.Kind == ObjectKind.Tombstone) return "(deleted)";
-        var code = entry.Code is null ? "" : $"(lua, {Encoding.UTF8.GetByteCount(entry.Code)} bytes) ";
-        if (entry.Value is not { } value) return code + "(value not kept)";
-        var text = JsonOutput.TryText(value.Span);
-        if (text is null) return code + $"({value.Length} bytes, binary)";
-        var shown = new StringBuilder(Math.Min(text.Length, PreviewChars) + 3);
-        foreach (var c in text)
-        {
-            if (shown.Length >= PreviewChars)
-            {
-                shown.Append('…');
-                break;
-            }
-            shown.Append(char.IsControl(c) ? ' ' : c);
-        }
-        return code + shown;
+        // History is metadata only on the Orleans grid; `comet get <key> --version <id>` reads a kept value.
+        return entry.DataKept ? $"({entry.Size} bytes)" : $"({entry.Size} bytes, value not kept)";
     }
 }

@@ -59,15 +59,39 @@ internal static class JsonOutput
                 json.WriteBoolean("live", entry.Live);
                 json.WriteString("writtenAt", entry.WrittenAt.ToString("O", CultureInfo.InvariantCulture));
                 if (entry.ExpiresAt is { } expires) json.WriteString("expiresAt", expires.ToString("O", CultureInfo.InvariantCulture));
-                if (entry.Code is not null) json.WriteString("code", entry.Code);
-                if (entry.Value is { } value)
-                {
-                    if (entry.Kind == ObjectKind.Aso) WriteEmbeddedJson(json, "state", value.Span);
-                    else WriteBytes(json, value.Span);
-                }
+                json.WriteNumber("size", entry.Size);
+                json.WriteBoolean("dataKept", entry.DataKept);
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+        });
+
+    /// <summary><c>bench --json</c>: the plan, then each phase's throughput and latencies (milliseconds).</summary>
+    public static void WriteBench(TextWriter output, int concurrency, int keys, int valueBytes, int readPercent, IReadOnlyList<Bench.BenchResult> phases) =>
+        Write(output, json =>
+        {
+            json.WriteStartObject();
+            json.WriteNumber("concurrency", concurrency);
+            json.WriteNumber("keys", keys);
+            json.WriteNumber("valueBytes", valueBytes);
+            json.WriteNumber("readPercent", readPercent);
+            json.WritePropertyName("phases");
+            json.WriteStartArray();
+            foreach (var phase in phases)
+            {
+                json.WriteStartObject();
+                json.WriteString("phase", phase.Phase);
+                json.WriteNumber("operations", phase.Operations);
+                json.WriteNumber("errors", phase.Errors);
+                json.WriteNumber("seconds", Math.Round(phase.Seconds, 3));
+                json.WriteNumber("opsPerSecond", Math.Round(phase.OpsPerSecond, 1));
+                json.WriteNumber("p50Ms", Math.Round(phase.P50Ms, 3));
+                json.WriteNumber("p99Ms", Math.Round(phase.P99Ms, 3));
+                json.WriteNumber("maxMs", Math.Round(phase.MaxMs, 3));
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
         });
 
     public static string KindName(ObjectKind kind) => kind switch

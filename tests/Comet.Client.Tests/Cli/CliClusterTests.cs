@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Comet.Cli;
 using Comet.Client.Tests.Cluster;
+using Spectre.Console;
 
 namespace Comet.Client.Tests.Cli;
 
@@ -186,6 +188,75 @@ public sealed class CliClusterTests
         Assert.Equal(4, lines.Length);
         foreach (var silo in _fixture.Cluster.Silos)
             Assert.Contains(lines, l => l.StartsWith(silo.Id + " ", StringComparison.Ordinal) && l.Contains($" {silo.GatewayPort} ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task On_a_terminal_tables_have_borders_and_the_same_rows()
+    {
+        var key = ClusterFixture.NewKey();
+        await Comet("put", key, "[not markup]");
+
+        var cluster = await CliRun.RunOnTerminalAsync(["cluster", "--gateway", _fixture.Gateway], terminalWidth: 120);
+        var history = await CliRun.RunOnTerminalAsync(["history", key, "--gateway", _fixture.Gateway], terminalWidth: 120);
+
+        AssertOk(cluster);
+        var text = Regex.Replace(cluster.Stdout, "\u001b\\[[0-9;]*m", ""); // the headers are bold
+        Assert.Contains("╭", text, StringComparison.Ordinal);
+        Assert.Matches(@"│ ID\s+│ HOST\s+│ GATEWAY\s+│ HTTP\s+│ STATUS\s+│", text);
+        foreach (var silo in _fixture.Cluster.Silos) Assert.Matches($@"│ {silo.Id}\s+│ .*│ {silo.GatewayPort}\s+│", text);
+        AssertOk(history);
+        Assert.Contains("[not markup]", history.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bench_loads_then_runs_and_reports_each_phase()
+    {
+        var table = await Comet("bench", "--keys", "20", "--ops", "200", "--concurrency", "4");
+        var json = await Comet("bench", "--keys", "10", "--ops", "50", "--reads", "50", "--json");
+
+        AssertOk(table);
+        var lines = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^PHASE\s+OPS\s+ERRORS\s+SECONDS\s+OPS/S\s+P50 MS\s+P99 MS\s+MAX MS$", lines[0]);
+        Assert.Matches(@"^load\s+20\s+0\s", lines[1]);
+        Assert.Matches(@"^run\s+200\s+0\s", lines[2]);
+        AssertOk(json);
+        using var document = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(50, document.RootElement.GetProperty("readPercent").GetInt32());
+        var phases = document.RootElement.GetProperty("phases").EnumerateArray().ToArray();
+        Assert.Equal(["load", "run"], phases.Select(p => p.GetProperty("phase").GetString()!).ToArray());
+        Assert.Equal([10, 50], phases.Select(p => p.GetProperty("operations").GetInt32()).ToArray());
+        Assert.All(phases, p => Assert.Equal(0, p.GetProperty("errors").GetInt32()));
+        Assert.All(phases, p => Assert.True(p.GetProperty("opsPerSecond").GetDouble() > 0));
+    }
+
+    [Fact]
+    public async Task Bench_shows_its_progress_on_the_terminal()
+    {
+        using var progressOutput = new StringWriter();
+        var progress = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(progressOutput),
+            Ansi = AnsiSupport.Yes,
+            Interactive = InteractionSupport.Yes,
+        });
+
+        var run = await CliRun.RunOnTerminalAsync(["bench", "--keys", "10", "--ops", "100", "--gateway", _fixture.Gateway], terminalWidth: 120, progress);
+
+        AssertOk(run);
+        Assert.Contains("load 10 keys", progressOutput.ToString(), StringComparison.Ordinal);
+        Assert.Contains("run 100 ops", progressOutput.ToString(), StringComparison.Ordinal);
+        Assert.Contains("100%", progressOutput.ToString(), StringComparison.Ordinal);
+        Assert.Contains("│ run ", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bench_that_fails_operations_reports_them_and_exits_with_their_code()
+    {
+        var run = await Comet("bench", "--keys", "5", "--value-bytes", "2000000", "--max-errors", "3", "--concurrency", "1");
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.StartsWith("error: TooLarge: 3 of 3 operations failed (stopped at --max-errors): 3 TooLarge.", run.Stderr, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^load\s+3\s+3\s", run.Stdout);
     }
 
     [Fact]

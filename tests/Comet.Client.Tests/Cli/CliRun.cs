@@ -1,5 +1,6 @@
 using System.Text;
 using Comet.Cli;
+using Spectre.Console;
 
 namespace Comet.Client.Tests.Cli;
 
@@ -12,6 +13,16 @@ internal sealed record CliRun(int ExitCode, string Stdout, string Stderr)
         using var stderr = new StringWriter();
         using var input = new MemoryStream(Encoding.UTF8.GetBytes(stdin ?? ""));
         var exit = await CliApp.RunAsync(args, stdout, stderr, input, name => environment?.GetValueOrDefault(name));
+        return new CliRun(exit, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>A run as on a terminal: stdout is <paramref name="terminalWidth"/> columns wide, progress goes to <paramref name="progress"/>.</summary>
+    public static async Task<CliRun> RunOnTerminalAsync(string[] args, int terminalWidth, IAnsiConsole? progress = null)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var cli = new CliContext(stdout, stderr, Stream.Null, _ => null) { TerminalWidth = terminalWidth, Progress = progress };
+        var exit = await CliApp.RunAsync(args, cli);
         return new CliRun(exit, stdout.ToString(), stderr.ToString());
     }
 

@@ -13,10 +13,57 @@ public class CliTests
         var run = await CliRun.RunAsync("--help");
 
         Assert.Equal(0, run.ExitCode);
-        foreach (var command in new[] { "put", "get", "del", "aso", "history", "cluster" }) Assert.Contains(command, run.Stdout, StringComparison.Ordinal);
+        foreach (var command in new[] { "put", "get", "del", "aso", "history", "cluster", "bench" }) Assert.Contains(command, run.Stdout, StringComparison.Ordinal);
         Assert.Contains("Exit codes:", run.Stdout, StringComparison.Ordinal);
         foreach (var (code, meaning) in ExitCodes.Documentation) Assert.Contains($"{code}  {meaning}", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("COMET_GATEWAY", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_shows_an_example_of_every_command()
+    {
+        var run = await CliRun.RunAsync("--help");
+        var commands = CliApp.BuildRoot(new CliContext(TextWriter.Null, TextWriter.Null, Stream.Null, _ => null)).Subcommands;
+
+        Assert.Contains("Examples:", run.Stdout, StringComparison.Ordinal);
+        Assert.NotEmpty(commands);
+        foreach (var command in commands)
+            Assert.Matches($@"(?m)^  comet {command.Name}( |$)", run.Stdout);
+    }
+
+    [Theory]
+    [InlineData("put", "comet put greeting hello")]
+    [InlineData("bench", "comet bench --keys")]
+    public async Task A_commands_help_shows_its_example(string command, string example)
+    {
+        var run = await CliRun.RunAsync(command, "--help");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("Example:", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains(example, run.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exit codes:", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("bench", "--reads", "101")]
+    [InlineData("bench", "--ops", "0")]
+    [InlineData("bench", "--concurrency", "-1")]
+    [InlineData("bench", "--value-bytes", "-5")]
+    public async Task Bench_options_out_of_range_are_bad_input(params string[] args)
+    {
+        var run = await CliRun.RunAsync([.. args, "--gateway", ClosedPort.Gateway()]);
+
+        Assert.Equal(ExitCodes.BadInput, run.ExitCode);
+        Assert.StartsWith("error: BadRequest: ", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bench_against_an_unreachable_gateway_is_unavailable()
+    {
+        var run = await CliRun.RunAsync("bench", "--keys", "5", "--gateway", ClosedPort.Gateway());
+
+        Assert.Equal(ExitCodes.Unavailable, run.ExitCode);
+        Assert.StartsWith("error: Unavailable: ", run.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]
