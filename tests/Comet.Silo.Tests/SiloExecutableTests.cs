@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace Comet.Silo.Tests;
 
 /// <summary>The built <c>comet-silo</c> executable, run as a real process the way an operator runs it.</summary>
 [Collection(ProcessEnvironment.Name)]
-public partial class SiloExecutableTests
+public class SiloExecutableTests
 {
     private static readonly TimeSpan ExitWithin = TimeSpan.FromSeconds(30);
 
@@ -97,43 +96,89 @@ public partial class SiloExecutableTests
         }
     }
 
-    [GeneratedRegex(@"Silo (silo-\d) up: REST (http://127\.0\.0\.1:\d+)")]
-    private static partial Regex SiloUp();
+    /// <summary>
+    /// A first port of <paramref name="count"/> consecutive free ones (the local cluster's silos take port, port + 1, ...),
+    /// avoiding <paramref name="taken"/>. Orleans needs fixed silo ports, so the test cannot ask for port 0.
+    /// </summary>
+    private static int FreePortRun(int count, HashSet<int> taken)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            var first = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            if (first + count > 65535 || Enumerable.Range(first, count).Any(taken.Contains)) continue;
+            var listeners = new List<System.Net.Sockets.TcpListener>();
+            try
+            {
+                foreach (var port in Enumerable.Range(first, count))
+                {
+                    var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+                    listener.Start();
+                    listeners.Add(listener);
+                }
+                foreach (var port in Enumerable.Range(first, count)) taken.Add(port);
+                return first;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // One of them is in use: try another run.
+            }
+            finally
+            {
+                foreach (var listener in listeners) listener.Stop();
+            }
+        }
+        throw new InvalidOperationException($"no {count} consecutive free ports found");
+    }
 
     [Fact]
     public async Task A_thousand_gets_with_default_settings_add_no_log_lines()
     {
         const int Gets = 1000;
+        const int Silos = 3;
+        var taken = new HashSet<int>();
+        var http = FreePortRun(Silos, taken);
+        var urls = Enumerable.Range(http, Silos).Select(p => $"http://127.0.0.1:{p}").ToArray();
         var lines = 0;
-        var urls = new List<string>();
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var process = Process.Start(StartInfo(["--storage", "memory", "--http-port", "0", "--silo-port", "0", "--gateway-port", "0"]))!;
-        void Count(string? line)
-        {
-            if (line is null) return;
-            Interlocked.Increment(ref lines);
-            if (SiloUp().Match(line) is not { Success: true } up) return;
-            lock (urls)
-            {
-                urls.Add(up.Groups[2].Value);
-                if (urls.Count == 3) ready.TrySetResult();
-            }
-        }
-        process.OutputDataReceived += (_, e) => Count(e.Data);
-        process.ErrorDataReceived += (_, e) => Count(e.Data);
+        using var process = Process.Start(StartInfo([
+            "--storage", "memory", "--silos", "3", "--http-port", http.ToString(CultureInfo.InvariantCulture),
+            "--silo-port", FreePortRun(Silos, taken).ToString(CultureInfo.InvariantCulture),
+            "--gateway-port", FreePortRun(Silos, taken).ToString(CultureInfo.InvariantCulture)]))!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Interlocked.Increment(ref lines); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Interlocked.Increment(ref lines); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
         try
         {
-            await ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
-            // The first requests may still meet a cluster settling its view: give it a moment to log what it logs.
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            // Ready when every silo's REST gateway answers a get of a missing key with 404.
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            foreach (var url in urls)
+            {
+                while (true)
+                {
+                    Assert.False(process.HasExited, "the silo process exited during start-up");
+                    Assert.True(DateTime.UtcNow < deadline, $"{url} did not answer within 90 s");
+                    try
+                    {
+                        using var probe = await client.GetAsync($"{url}/v1/default/keys/not-there");
+                        if (probe.StatusCode == System.Net.HttpStatusCode.NotFound) break;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // Not listening yet.
+                    }
+                    await Task.Delay(250);
+                }
+            }
+            await Task.Delay(TimeSpan.FromSeconds(2)); // let start-up finish logging what it logs
             var before = Volatile.Read(ref lines);
 
             for (var i = 0; i < Gets; i++)
             {
-                using var response = await http.GetAsync($"{urls[i % urls.Count]}/v1/default/keys/quiet-{i % 10}");
+                using var response = await client.GetAsync($"{urls[i % urls.Length]}/v1/default/keys/quiet-{i % 10}");
                 Assert.True((int)response.StatusCode < 500, $"GET answered {(int)response.StatusCode}");
             }
             await Task.Delay(TimeSpan.FromMilliseconds(500)); // let the log writer flush
