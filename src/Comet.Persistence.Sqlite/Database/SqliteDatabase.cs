@@ -39,16 +39,18 @@ internal static class SqliteDatabase
             // file open after disposal.
             Pooling = false,
             // Microsoft.Data.Sqlite retries SQLITE_BUSY until this (seconds) on top of SQLite's own
-            // busy_timeout below, which does the real waiting; one second is the smallest non-zero value.
+            // busy handler below, which does the real waiting; one second is the smallest non-zero value.
             DefaultTimeout = 1,
         }.ToString());
         try
         {
             connection.Open();
             var synchronous = options.Synchronous == SqliteSynchronousMode.Full ? "FULL" : "NORMAL";
-            // busy_timeout first: switching to WAL below needs a lock another process may hold.
+            // The busy handler first: switching to WAL below needs a lock another process may hold.
+            Execute(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};"));
+            SqliteBusyWaiter.Install(connection, options.BusyTimeout);
             Execute(connection, string.Create(CultureInfo.InvariantCulture,
-                $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = {synchronous}; PRAGMA journal_size_limit = {options.JournalSizeLimit}; PRAGMA wal_autocheckpoint = {options.AutoCheckpointPages}; PRAGMA foreign_keys = OFF;"));
+                $"PRAGMA synchronous = {synchronous}; PRAGMA journal_size_limit = {options.JournalSizeLimit}; PRAGMA wal_autocheckpoint = {options.AutoCheckpointPages}; PRAGMA foreign_keys = OFF;"));
             // The journal mode is stored in the file; once WAL, this is a no-op.
             var mode = Scalar(connection, "PRAGMA journal_mode = WAL;") as string;
             if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
