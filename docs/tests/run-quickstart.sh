@@ -57,7 +57,8 @@ done
 
 cli="$root/client/Comet.Cli/bin/Release/net10.0/linux-x64/comet.dll"
 skip_cli=${QUICKSTART_SKIP_CLI:-}
-if [ -z "$skip_cli" ] && commands | grep -q '^comet '; then
+page_commands=$(commands)
+if [ -z "$skip_cli" ] && grep -q '^comet ' <<<"$page_commands"; then
   if [ ${#build[@]} -eq 0 ]; then
     dotnet build client/Comet.Cli -c Release -v quiet >"$work/cli-build.log" 2>&1 || { tail -20 "$work/cli-build.log"; echo "the CLI did not build"; exit 1; }
   fi
@@ -101,7 +102,7 @@ while IFS= read -r line; do
     want_status=${expected%% *}
     want_text=""; [[ $expected == *" "* ]] && want_text=${expected#* }
     rm -f "$work/body"
-    got_status=$(eval "$command -s -o '$work/body' -w '%{http_code}'")
+    got_status=$(eval "$command -s -o '$work/body' -w '%{http_code}'" </dev/null)
     got=$(cat "$work/body" 2>/dev/null)
   else
     rest=${expected#exit }
@@ -118,7 +119,7 @@ while IFS= read -r line; do
     echo "      expected $expected"
     echo "      got      $got_status $(head -c 400 <<<"$got")"
   fi
-done < <(commands)
+done <<<"$page_commands"
 
 if [ "$failed" -gt 0 ]; then
   echo "--- the store's log, last 40 lines"
