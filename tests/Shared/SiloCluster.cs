@@ -28,6 +28,9 @@ public sealed class SiloCluster : IAsyncDisposable
 
     public IReadOnlyList<CometSilo> Silos => _silos;
 
+    /// <summary>The Orleans cluster id these silos share (a restart on the same file passes it again).</summary>
+    public string ClusterId => _settings["Comet:Silo:ClusterId"]!;
+
     /// <summary>The SQLite file every silo shares.</summary>
     public string DataPath => Path.Combine(_directory, "comet.db");
 
@@ -98,7 +101,8 @@ public sealed class SiloCluster : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops every silo cleanly and keeps the data (a full cluster restart starts new silos on <see cref="DataPath"/>).</summary>
+    public async Task StopAsync()
     {
         foreach (var silo in Enumerable.Reverse(_silos.ToArray()))
         {
@@ -113,6 +117,11 @@ public sealed class SiloCluster : IAsyncDisposable
             await silo.DisposeAsync();
         }
         _silos.Clear();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         try
         {
             Directory.Delete(_directory, recursive: true);

@@ -21,8 +21,10 @@ namespace Comet.Grains;
 [RingPlacement]
 public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
 {
+    /// <summary>The name of the replica's persistent state in grain storage.</summary>
+    public const string StateName = "replica";
+
     private const string TimerReminder = "aso-timer";
-    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
 
     private readonly IPersistentState<ReplicaState> _state;
     private readonly AsoRuntime _sandbox;
@@ -44,7 +46,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     private AsoNeighbours? _neighbours;
 
     public ReplicaGrain(
-        [PersistentState("replica", CometStorage.Replicas)] IPersistentState<ReplicaState> state,
+        [PersistentState(StateName, CometStorage.Replicas)] IPersistentState<ReplicaState> state,
         AsoRuntime sandbox,
         IOptions<CometGridOptions> options,
         RingView ring,
@@ -180,7 +182,13 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
             live.Add(stored);
             var retired = superseded.Where(s => s.Version.Dot != stored.Version.Dot).OrderByDescending(s => s.WrittenAtMs);
             var next = new ReplicaRecord(_key.Namespace, _key.Key, live, VersionHistory.Trim(retired.Concat(_record.History), live.Count, _options));
-            if (request.Replicas > 0) _state.State.Replicas = request.Replicas;
+            if (request.Replicas > _state.State.Replicas || (_record.IsEmpty && request.Replicas > 0))
+            {
+                // The partition's key index learns the key before its first version is stored, so anti-entropy can find it.
+                await GrainFactory.GetGrain<IKeyIndexGrain>(_ring.Current.Ring.PartitionOf(_key.Hash))
+                    .AddAsync(new IndexedKey(_key.Namespace, _key.Key, Math.Max(request.Replicas, _state.State.Replicas))).ConfigureAwait(true);
+                _state.State.Replicas = request.Replicas;
+            }
             await PersistAsync(next).ConfigureAwait(true);
             foreach (var old in superseded) DropObject(old.Version.Dot);
             if (fresh is not null)
@@ -231,6 +239,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
 
     public Task<ReplicaEntries> FetchAsync()
     {
+        CheckPlacement();
         var entries = new List<VersionEntry>(_record.Live.Count);
         foreach (var e in _record.Live)
             entries.Add(e.Kind == ObjectKind.Aso && _objects.TryGetValue(e.Version.Dot, out var obj) ? e with { Payload = obj.EncodeState() } : e);
@@ -239,6 +248,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
 
     public Task<HistoryResult> HistoryAsync()
     {
+        CheckPlacement();
         var now = NowMs();
         var items = new List<HistoryItem>(_record.Live.Count + _record.History.Count);
         foreach (var e in _record.Live) items.Add(VersionHistory.Describe(e, live: !e.IsExpired(now)));
@@ -248,6 +258,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
 
     public Task<ReplicaInspection> InspectAsync()
     {
+        CheckPlacement();
         var live = new List<ReplicaVersionInspection>(_record.Live.Count);
         foreach (var e in _record.Live)
         {
@@ -457,7 +468,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
         {
             if (armed)
             {
-                await this.RegisterOrUpdateReminder(TimerReminder, ReminderPeriod, ReminderPeriod).ConfigureAwait(true);
+                await this.RegisterOrUpdateReminder(TimerReminder, _options.TimerReminderPeriod, _options.TimerReminderPeriod).ConfigureAwait(true);
             }
             else if (await this.GetReminder(TimerReminder).ConfigureAwait(true) is { } reminder)
             {

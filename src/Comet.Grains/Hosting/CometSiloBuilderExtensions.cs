@@ -28,6 +28,11 @@ public static class CometSiloBuilderExtensions
                 o.Validate();
                 return true;
             });
+            // An object's timer reminder may be shorter than Orleans's one-minute floor when the operator asks for it.
+            services.AddOptions<Orleans.Hosting.ReminderOptions>().Configure<IOptions<CometGridOptions>>((reminders, grid) =>
+            {
+                if (grid.Value.TimerReminderPeriod < reminders.MinimumReminderPeriod) reminders.MinimumReminderPeriod = grid.Value.TimerReminderPeriod;
+            });
             var sandboxOptions = services.AddOptions<AsoSandboxOptions>();
             if (sandbox is not null) sandboxOptions.Configure(sandbox);
             services.TryAddSingleton(TimeProvider.System);
@@ -39,6 +44,8 @@ public static class CometSiloBuilderExtensions
                 return new AsoRuntime(o);
             });
             services.TryAddSingleton<Coordinator>();
+            services.TryAddSingleton<AntiEntropy>();
+            services.AddHostedService(sp => sp.GetRequiredService<AntiEntropy>());
         });
         return builder;
     }

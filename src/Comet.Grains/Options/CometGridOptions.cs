@@ -36,6 +36,15 @@ public sealed class CometGridOptions
     /// <summary>Replica-local state changed by handlers (a get counter) is written at most this long after the change.</summary>
     public TimeSpan StateFlushDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How often each silo compares the replicas of the partitions it owns and copies what they lack.</summary>
+    public TimeSpan AntiEntropyPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Period of the reminder that brings an object with a timer back after its silo (or the whole cluster)
+    /// restarted; the grain timer drives <c>onTimer</c> itself while the object is active.
+    /// </summary>
+    public TimeSpan TimerReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Dev mode: anonymous clients from loopback may use namespaces that allow it.</summary>
     public bool DevMode { get; set; } = true;
 
@@ -53,6 +62,8 @@ public sealed class CometGridOptions
         if (Partitions < 1 || (Partitions & (Partitions - 1)) != 0) throw new ArgumentException("Comet:Grid:Partitions must be a power of two.");
         if (HistoryDepth < 1) throw new ArgumentException("Comet:Grid:HistoryDepth must be at least 1.");
         if (Spares < 0) throw new ArgumentException("Comet:Grid:Spares must not be negative.");
+        if (AntiEntropyPeriod <= TimeSpan.Zero || TimerReminderPeriod <= TimeSpan.Zero)
+            throw new ArgumentException("Comet:Grid:AntiEntropyPeriod and TimerReminderPeriod must be positive.");
         if (ReplicaTimeout <= TimeSpan.Zero || CoordinateTimeout <= TimeSpan.Zero || NeighbourTurnWait <= TimeSpan.Zero)
             throw new ArgumentException("Comet:Grid timeouts must be positive.");
         Limits.Validate();

@@ -1,5 +1,6 @@
 using Comet.Abstractions.Options;
 using Comet.Grains;
+using Comet.Persistence.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
@@ -18,13 +19,18 @@ public sealed class GridCluster : IAsyncLifetime
 
     public ICoordinatorGrain Coordinator => Client.GetGrain<ICoordinatorGrain>(0);
 
-    public static InProcessTestCluster Build(short silos)
+    /// <summary>
+    /// A cluster on in-memory grain storage, or on one SQLite file when <paramref name="sqlitePath"/> is given
+    /// (Orleans's memory storage keeps state in grains of its own, which die with their silo).
+    /// </summary>
+    public static InProcessTestCluster Build(short silos, string? sqlitePath = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ConfigureFileLogging = false;
         builder.ConfigureSilo((options, silo) =>
         {
-            silo.AddMemoryGrainStorage(CometStorage.Replicas);
+            if (sqlitePath is null) silo.AddMemoryGrainStorage(CometStorage.Replicas);
+            else silo.AddSqliteGrainStorage(CometStorage.Replicas, o => o.DataSource = sqlitePath);
             silo.UseInMemoryReminderService();
             silo.AddCometGrid(grid =>
             {
