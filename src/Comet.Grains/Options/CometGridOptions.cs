@@ -24,8 +24,12 @@ public sealed class CometGridOptions
     /// <summary>How long a coordinator waits for replicas before answering with what it has.</summary>
     public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a coordinator waits for the replica that gives a write its version before it asks the next one.</summary>
-    public TimeSpan CoordinateTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long a coordinator waits for the replica that gives a write its version before it asks the next one.
+    /// A replica slower than this may still store the write, which then exists twice (two sibling versions of
+    /// the same value, never a lost one); a dead silo fails at once, so this only matters for a frozen one.
+    /// </summary>
+    public TimeSpan CoordinateTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// How long a neighbour call from another replica's handler waits for this replica's turn;
