@@ -2,6 +2,7 @@ using Comet.Persistence.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Messaging;
 
 namespace Orleans.Hosting;
@@ -45,6 +46,7 @@ public static class SqliteClusteringExtensions
     private static void AddSqliteClusteringOptions(this IServiceCollection services, Action<OptionsBuilder<SqliteClusteringOptions>>? configureOptions)
     {
         configureOptions?.Invoke(services.AddOptions<SqliteClusteringOptions>());
+        services.ConfigureFormatter<SqliteClusteringOptions>();
         services.AddSingleton<IConfigurationValidator, SqliteClusteringOptionsValidator>();
     }
 }

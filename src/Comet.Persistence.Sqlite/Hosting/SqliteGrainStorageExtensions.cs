@@ -1,6 +1,7 @@
 using Comet.Persistence.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Providers;
 using Orleans.Runtime.Hosting;
 using Orleans.Storage;
@@ -39,6 +40,7 @@ public static class SqliteGrainStorageExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         configureOptions?.Invoke(services.AddOptions<SqliteGrainStorageOptions>(name));
         services.AddTransient<IPostConfigureOptions<SqliteGrainStorageOptions>, DefaultStorageProviderSerializerOptionsConfigurator<SqliteGrainStorageOptions>>();
+        services.ConfigureNamedOptionForLogging<SqliteGrainStorageOptions>(name);
         services.AddTransient<IConfigurationValidator>(sp =>
             new SqliteGrainStorageOptionsValidator(sp.GetRequiredService<IOptionsMonitor<SqliteGrainStorageOptions>>().Get(name), name));
         return services.AddGrainStorage(name, SqliteGrainStorage.Create);

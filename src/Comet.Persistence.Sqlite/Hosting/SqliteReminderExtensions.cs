@@ -1,6 +1,7 @@
 using Comet.Persistence.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 
 namespace Orleans.Hosting;
 
@@ -28,6 +29,7 @@ public static class SqliteReminderExtensions
         services.AddReminders();
         services.AddSingleton<IReminderTable, SqliteReminderTable>();
         configureOptions?.Invoke(services.AddOptions<SqliteReminderTableOptions>());
+        services.ConfigureFormatter<SqliteReminderTableOptions>();
         services.AddSingleton<IConfigurationValidator, SqliteReminderTableOptionsValidator>();
         return services;
     }

@@ -8,7 +8,7 @@ namespace Comet.Persistence.Sqlite;
 /// </summary>
 internal sealed class GrainStateStore
 {
-    private static readonly Dictionary<string, GrainStateStore> Open = [];
+    private static readonly Dictionary<string, GrainStateStore> OpenStores = [];
     private static readonly SemaphoreSlim OpenGate = new(1, 1);
 
     private readonly string identity;
@@ -32,11 +32,11 @@ internal sealed class GrainStateStore
         await OpenGate.WaitAsync().ConfigureAwait(false);
         try
         {
-            if (!Open.TryGetValue(identity, out var store))
+            if (!OpenStores.TryGetValue(identity, out var store))
             {
                 var writer = await Task.Run(() => new GrainStateWriter(options, owner, time)).ConfigureAwait(false);
                 store = new GrainStateStore(identity, writer, new GrainStateReader(options, owner));
-                Open.Add(identity, store);
+                OpenStores.Add(identity, store);
             }
             store.leases++;
             return store;
@@ -55,7 +55,7 @@ internal sealed class GrainStateStore
         {
             if (--leases > 0)
                 return;
-            Open.Remove(identity);
+            OpenStores.Remove(identity);
             Reader.Dispose();
             await Writer.DisposeAsync().ConfigureAwait(false);
         }

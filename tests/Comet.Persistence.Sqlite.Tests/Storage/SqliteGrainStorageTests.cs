@@ -292,6 +292,31 @@ public sealed class SqliteGrainStorageTests(ITestOutputHelper output) : IAsyncLi
         Assert.Same(storage.Store.Writer, replicas.Store.Writer);
     }
 
+    [Fact]
+    public async Task Scheduled_checkpoints_copy_the_WAL_into_the_database_and_truncate_it()
+    {
+        using var db = new TempDatabase();
+        await using var checkpointing = new GrainStorageHarness(db, o =>
+        {
+            o.CheckpointInterval = TimeSpan.FromMilliseconds(100);
+            o.JournalSizeLimit = 1L << 30; // only the scheduled TRUNCATE checkpoint shrinks the file
+            o.AutoCheckpointPages = 100_000;
+        });
+        var store = await checkpointing.StartAsync();
+        var payload = new byte[1024];
+        await Task.WhenAll(Enumerable.Range(0, 2000).Select(i =>
+            store.WriteStateAsync(StateName, GrainStorageHarness.NewGrain(), new GrainState<TestState> { State = new TestState { Count = i, Blob = payload } })));
+        var wal = new FileInfo(db.Path + "-wal");
+        Assert.True(wal.Length > 1024 * 1024, $"the WAL holds {wal.Length} bytes after 2 MB of writes");
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (new FileInfo(wal.FullName).Length > 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+
+        Assert.Equal(0, new FileInfo(wal.FullName).Length);
+        Assert.Equal(2000L, db.Scalar("SELECT count(*) FROM orleans_grain_state;"));
+    }
+
     [Theory]
     [InlineData(1, 5_000)]
     [InlineData(3, 10_000)]
