@@ -90,7 +90,6 @@ internal sealed class GlobalOptions
         return new CometClientOptions
         {
             Gateways = gateways,
-            ClientId = "comet-cli-" + System.Security.Cryptography.RandomNumberGenerator.GetHexString(8, lowercase: true),
             DefaultNamespace = NamespaceOf(parse),
             ApiKey = parse.GetValue(ApiKey) ?? (cli.Environment(ApiKeyVariable) is { Length: > 0 } key ? key : null),
             ViewRefreshPeriod = Timeout.InfiniteTimeSpan, // one command, one view

@@ -1,42 +1,45 @@
 using System.Text;
 using Comet.Abstractions.Errors;
-using Comet.Abstractions.Keys;
 using Comet.Abstractions.Options;
 using Comet.Abstractions.Protocol;
-using Comet.Abstractions.Wire;
-using Comet.Client.Routing;
+using Comet.Client.Connection;
 using Comet.Client.Validation;
+using Comet.Grains;
 
 namespace Comet.Client;
 
 /// <summary>
 /// The one object an application needs to use a CometGrains cluster: thread-safe, long-lived, shared by the whole
-/// process (like StackExchange.Redis's multiplexer). It learns the ring from the cluster view and sends each request
-/// straight to the key's coordinator over one or two long-lived connections per silo, many requests in flight on each.
+/// process (like StackExchange.Redis's multiplexer). It is a typed API over an Orleans cluster client: every request is
+/// a call to the grid's coordinator grain (<see cref="ICoordinatorGrain"/>, a stateless worker on the gateway silo the
+/// call arrives at), which runs Dynamo's quorum protocol against the key's replica grains.
 /// <para>
-/// Failures: a request that a silo cannot serve (<see cref="CometErrorCode.Unavailable"/>: it is down, or closing) is
-/// retried once on the next silo of the key's preference list, and the view is re-read. Each request goes to at most
-/// two silos and to each at most once. A put whose first silo failed after it had already stored the value is then
-/// stored twice, as two versions of the same value; send <see cref="PutOptions.Context"/> to make the second one
-/// replace the first. No other error is retried: it is the answer. Every error is a <see cref="CometException"/>
-/// whose code says what went wrong and whose message says what to do; bad input (keys, sizes, options) fails before
-/// anything is sent.
+/// Orleans does the networking: it connects to the configured gateways, spreads requests over them, multiplexes many
+/// requests on each connection, drops a gateway that fails and tries it again later. A request is never retried:
+/// a request that no silo could take fails with <see cref="CometErrorCode.Unavailable"/>, one that got no answer in
+/// <see cref="CometClientOptions.RequestTimeout"/> with <see cref="CometErrorCode.Timeout"/> (it may still have been
+/// stored: put again with <see cref="PutOptions.Context"/> to be sure of what replaces what). Every error is a
+/// <see cref="CometException"/> whose code says what went wrong and whose message says what to do; bad input (keys,
+/// sizes, options) fails before anything is sent. A cancelled token ends the wait with
+/// <see cref="OperationCanceledException"/> (the cluster may still complete the request).
 /// </para>
 /// <para>The <see cref="ValueTask"/>s returned may be awaited once (call <c>AsTask()</c> to hold on to one).</para>
 /// </summary>
 public sealed partial class CometClient : IAsyncDisposable
 {
-    private readonly FrameConnector _connector;
-    private readonly ClusterWatcher _watcher;
+    private readonly ClusterConnection _connection;
+    private ICoordinatorGrain? _coordinator;
     private readonly ObjectLimits _limits;
     private readonly string _defaultNamespace;
-    private readonly TimeSpan _cooldown;
+    private readonly string? _apiKey;
     private int _disposed;
-    private long _retries;
+    private long _requests;
+    private long _unavailable;
+    private long _timeouts;
 
-    private CometClient(CometClientOptions options)
+    private CometClient(ClusterConnection connection, CometClientOptions options)
     {
-        ClientId = options.ClientId;
+        _connection = connection;
         _limits = new ObjectLimits
         {
             MaxKeyBytes = options.Limits.MaxKeyBytes,
@@ -45,89 +48,57 @@ public sealed partial class CometClient : IAsyncDisposable
             MaxCodeBytes = options.Limits.MaxCodeBytes,
         };
         _defaultNamespace = options.DefaultNamespace;
-        _cooldown = options.FailedSiloCooldown;
-        var gateways = new List<System.Net.EndPoint>(options.Gateways.Count);
-        foreach (var gateway in options.Gateways)
-        {
-            var endPoint = GatewayAddress.Parse(gateway);
-            if (!gateways.Contains(endPoint)) gateways.Add(endPoint);
-        }
-        var auth = options.ApiKey is null ? ReadOnlyMemory<byte>.Empty : Encoding.UTF8.GetBytes(options.ApiKey);
-        _connector = new FrameConnector(
-            new FrameConnectorOptions
-            {
-                ConnectionsPerEndpoint = options.ConnectionsPerSilo,
-                ConnectTimeout = options.ConnectTimeout,
-                Tls = options.Tls,
-                Connection = new FrameConnectionOptions { RequestTimeout = options.RequestTimeout },
-            },
-            new Hello(NodeRole.Client, options.ClientId, auth));
-        _watcher = new ClusterWatcher(_connector, gateways, options.ViewRefreshPeriod);
+        _apiKey = options.ApiKey;
     }
-
-    /// <summary>This client's id, as ASO handlers see it in <c>caller.id</c>.</summary>
-    public string ClientId { get; }
-
-    /// <summary>The silos of the cluster view the client routes by now (no network call; see <see cref="GetClusterAsync"/>).</summary>
-    public IReadOnlyList<CometSilo> KnownSilos => _watcher.Current.Silos;
 
     /// <summary>Counters of what the client has done so far (diagnostics).</summary>
-    public CometClientStatistics Statistics
-    {
-        get
-        {
-            var map = _watcher.Current;
-            var bySilo = new Dictionary<string, long>(StringComparer.Ordinal);
-            foreach (var route in map.Routes) bySilo[route.Id] = route.Requests;
-            return new CometClientStatistics(Interlocked.Read(ref _retries), _watcher.Refreshes, map.MembershipVersion, bySilo);
-        }
-    }
+    public CometClientStatistics Statistics =>
+        new(Interlocked.Read(ref _requests), Interlocked.Read(ref _unavailable), Interlocked.Read(ref _timeouts));
 
     /// <summary>
-    /// Connects to the cluster: reads the cluster view from the first of <see cref="CometClientOptions.Gateways"/> that
-    /// answers. Throws <see cref="ArgumentException"/> for invalid options, and <see cref="CometException"/>
+    /// Connects to the cluster: starts an Orleans client on static clustering over
+    /// <see cref="CometClientOptions.Gateways"/> with the options' cluster and service ids. Throws
+    /// <see cref="ArgumentException"/> for invalid options, and <see cref="CometException"/>
     /// <see cref="CometErrorCode.Unavailable"/> when no gateway answers. With
-    /// <see cref="CometClientOptions.AbortOnConnectFail"/> false it returns at once and learns the cluster in the background.
+    /// <see cref="CometClientOptions.AbortOnConnectFail"/> false it returns at once and connects in the background.
+    /// Dispose the client to close its connections.
     /// </summary>
     public static async Task<CometClient> ConnectAsync(CometClientOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var client = new CometClient(options);
-        if (!options.AbortOnConnectFail)
-        {
-            client._watcher.RefreshSoon();
-            client._watcher.Start();
-            return client;
-        }
-        try
-        {
-            await client._watcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await client.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-        client._watcher.Start();
-        return client;
+        var connection = await ClusterConnection.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+        return new CometClient(connection, options);
+    }
+
+    /// <summary>
+    /// A client over an Orleans cluster client the application already has (code hosted in a silo, a test's
+    /// cluster): it sends through <paramref name="clusterClient"/> and never starts or stops it. Of
+    /// <paramref name="options"/> only the per-request settings count (API key, default namespace, limits); the
+    /// connection settings are <paramref name="clusterClient"/>'s own.
+    /// </summary>
+    public static CometClient Create(IClusterClient clusterClient, CometClientOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(clusterClient);
+        options ??= new CometClientOptions();
+        options.ValidateRequestSettings();
+        return new CometClient(ClusterConnection.Wrap(clusterClient), options);
     }
 
     /// <summary>Stores <paramref name="value"/> as a passive value under <paramref name="key"/>.</summary>
     /// <exception cref="CometException">BadKey, TooLarge, BadRequest (options) before sending; else the silo's answer (QuorumNotReached, Rejected by an ASO's onUpdate, …).</exception>
     public ValueTask<CometPutResult> PutAsync(string key, ReadOnlyMemory<byte> value, PutOptions? options = null, CancellationToken cancellationToken = default)
     {
-        PutRequest request;
-        ObjectKey objectKey;
+        PutCommand command;
         try
         {
-            (objectKey, request) = BuildPut(key, ObjectKind.Value, value, code: null, options);
+            command = BuildPut(key, ObjectKind.Value, value, code: null, options);
         }
         catch (CometException ex)
         {
             return ValueTask.FromException<CometPutResult>(ex);
         }
-        return CallAsync(Opcode.Put, objectKey, request.Quorum.N, request, ProtocolCodec.WritePut, ProtocolCodec.ReadPut, cancellationToken);
+        return SendAsync("put", key, command, static (client, cmd) => client.Coordinator.PutAsync(cmd), AnswerMapping.Put, cancellationToken);
     }
 
     /// <summary>Stores <paramref name="value"/> (as UTF-8) as a passive value under <paramref name="key"/>.</summary>
@@ -145,18 +116,17 @@ public sealed partial class CometClient : IAsyncDisposable
     public ValueTask<CometPutResult> PutAsoAsync(string key, string luaSource, PutOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(luaSource);
-        PutRequest request;
-        ObjectKey objectKey;
+        PutCommand command;
         try
         {
             RequestChecks.Code(luaSource, _limits);
-            (objectKey, request) = BuildPut(key, ObjectKind.Aso, ReadOnlyMemory<byte>.Empty, luaSource, options);
+            command = BuildPut(key, ObjectKind.Aso, ReadOnlyMemory<byte>.Empty, luaSource, options);
         }
         catch (CometException ex)
         {
             return ValueTask.FromException<CometPutResult>(ex);
         }
-        return CallAsync(Opcode.Put, objectKey, request.Quorum.N, request, ProtocolCodec.WritePut, ProtocolCodec.ReadPut, cancellationToken);
+        return SendAsync("put", key, command, static (client, cmd) => client.Coordinator.PutAsync(cmd), AnswerMapping.Put, cancellationToken);
     }
 
     /// <summary>
@@ -166,22 +136,21 @@ public sealed partial class CometClient : IAsyncDisposable
     /// <exception cref="CometException">NotFound when there is no live object (never stored, deleted or expired); see <see cref="TryGetAsync"/>.</exception>
     public ValueTask<CometGetResult> GetAsync(string key, GetOptions? options = null, CancellationToken cancellationToken = default)
     {
-        GetRequest request;
-        ObjectKey objectKey;
+        GetCommand command;
         try
         {
             var ns = options?.Namespace ?? _defaultNamespace;
-            objectKey = RequestChecks.Key(ns, key, _limits);
+            RequestChecks.Key(ns, key, _limits);
             var quorum = RequestChecks.Quorum(options?.N, options?.R, null);
             RequestChecks.Version(options?.Version);
             var args = RequestChecks.Args(options?.Args, options?.ArgsJson);
-            request = new GetRequest(ns, key, options?.Version, quorum, args);
+            command = new GetCommand(ns, key, options?.Version, quorum, args);
         }
         catch (CometException ex)
         {
             return ValueTask.FromException<CometGetResult>(ex);
         }
-        return CallAsync(Opcode.Get, objectKey, request.Quorum.N, request, ProtocolCodec.WriteGet, ProtocolCodec.ReadGet, cancellationToken);
+        return SendAsync("get", key, command, static (client, cmd) => client.Coordinator.GetAsync(cmd), AnswerMapping.Get, cancellationToken);
     }
 
     /// <summary>Like <see cref="GetAsync"/>, but answers null instead of throwing NotFound.</summary>
@@ -200,71 +169,85 @@ public sealed partial class CometClient : IAsyncDisposable
     /// <summary>Deletes a key: writes a tombstone version that hides what it replaces (on every replica once W acknowledge).</summary>
     public ValueTask<CometDeleteResult> DeleteAsync(string key, DeleteOptions? options = null, CancellationToken cancellationToken = default)
     {
-        DeleteRequest request;
-        ObjectKey objectKey;
+        DeleteCommand command;
         try
         {
             var ns = options?.Namespace ?? _defaultNamespace;
-            objectKey = RequestChecks.Key(ns, key, _limits);
+            RequestChecks.Key(ns, key, _limits);
             var quorum = RequestChecks.Quorum(options?.N, null, options?.W);
             RequestChecks.Context(options?.Context);
             var args = RequestChecks.Args(options?.Args, options?.ArgsJson);
-            request = new DeleteRequest(ns, key, options?.Context, quorum, args);
+            command = new DeleteCommand(ns, key, options?.Context, quorum, args);
         }
         catch (CometException ex)
         {
             return ValueTask.FromException<CometDeleteResult>(ex);
         }
-        return CallAsync(Opcode.Delete, objectKey, request.Quorum.N, request, ProtocolCodec.WriteDelete, ProtocolCodec.ReadDelete, cancellationToken);
+        return SendAsync("delete", key, command, static (client, cmd) => client.Coordinator.DeleteAsync(cmd), AnswerMapping.Delete, cancellationToken);
     }
 
-    /// <summary>The versions the replicas keep of a key, newest first (tombstones included).</summary>
+    /// <summary>The versions the replicas keep of a key, newest first (tombstones included): metadata only.</summary>
     public ValueTask<IReadOnlyList<CometHistoryEntry>> HistoryAsync(string key, HistoryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        HistoryRequest request;
-        ObjectKey objectKey;
+        HistoryQuery query;
         try
         {
             var ns = options?.Namespace ?? _defaultNamespace;
-            objectKey = RequestChecks.Key(ns, key, _limits);
-            request = new HistoryRequest(ns, key);
+            RequestChecks.Key(ns, key, _limits);
+            query = new HistoryQuery(ns, key);
         }
         catch (CometException ex)
         {
             return ValueTask.FromException<IReadOnlyList<CometHistoryEntry>>(ex);
         }
-        return CallAsync(Opcode.History, objectKey, null, request, ProtocolCodec.WriteHistory, ProtocolCodec.ReadHistory, cancellationToken);
+        return SendAsync("history read", key, query, static (client, q) => client.Coordinator.HistoryAsync(q), AnswerMapping.History, cancellationToken);
     }
 
-    /// <summary>Reads the cluster view now (from any silo), makes it the client's routing view, and returns its silos.</summary>
+    /// <summary>
+    /// The silos of the cluster and their membership status, from Orleans's management grain
+    /// (<c>IManagementGrain.GetDetailedHosts</c>); silos declared dead are left out.
+    /// </summary>
     public async Task<IReadOnlyList<CometSilo>> GetClusterAsync(CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var map = await _watcher.RefreshAsync(cancellationToken).ConfigureAwait(false);
-        return map.Silos;
+        var hosts = await SendAsync("cluster read", "", false,
+            static (client, onlyActive) => client._connection.Client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive),
+            static (entries, _) => entries, cancellationToken).ConfigureAwait(false);
+        var silos = new List<CometSilo>(hosts.Length);
+        foreach (var host in hosts)
+        {
+            if (host.Status == SiloStatus.Dead) continue;
+            var endPoint = host.SiloAddress.Endpoint;
+            silos.Add(new CometSilo(host.SiloName, endPoint.Address.ToString(), endPoint.Port, host.ProxyPort, HttpPort: -1, host.Status.ToString()));
+        }
+        silos.Sort(static (a, b) => string.CompareOrdinal(a.Id, b.Id));
+        return silos;
     }
 
-    /// <summary>Stops the view refresh and closes every connection (requests in flight fail with Unavailable).</summary>
+    /// <summary>
+    /// Stops the Orleans client this client started and closes its connections (requests in flight fail with
+    /// Unavailable). A cluster client given to <see cref="Create"/> is left running.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        await _watcher.DisposeAsync().ConfigureAwait(false);
-        await _connector.DisposeAsync().ConfigureAwait(false);
+        await _connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>The silo a request for the key goes to now (tests and diagnostics).</summary>
-    internal SiloRoute RouteOf(string key, string? ns = null) =>
-        _watcher.Current.CoordinatorOf(RequestChecks.Key(ns ?? _defaultNamespace, key, _limits).Hash);
+    /// <summary>
+    /// The coordinator grain (a stateless worker: any silo that takes the call runs one). Asked for once connected:
+    /// before that the client does not know the cluster's grain types.
+    /// </summary>
+    private ICoordinatorGrain Coordinator => _coordinator ??= _connection.Client.GetGrain<ICoordinatorGrain>(0);
 
-    private (ObjectKey Key, PutRequest Request) BuildPut(string key, ObjectKind kind, ReadOnlyMemory<byte> value, string? code, PutOptions? options)
+    private PutCommand BuildPut(string key, ObjectKind kind, ReadOnlyMemory<byte> value, string? code, PutOptions? options)
     {
         var ns = options?.Namespace ?? _defaultNamespace;
-        var objectKey = RequestChecks.Key(ns, key, _limits);
+        RequestChecks.Key(ns, key, _limits);
         RequestChecks.Value(value.Length, _limits);
         RequestChecks.Ttl(options?.TtlSeconds);
         var quorum = RequestChecks.Quorum(options?.N, null, options?.W);
         RequestChecks.Context(options?.Context);
         var args = RequestChecks.Args(options?.Args, options?.ArgsJson);
-        return (objectKey, new PutRequest(ns, key, kind, value, code, options?.Context, options?.TtlSeconds, quorum, args));
+        return new PutCommand(ns, key, kind, value, code, options?.Context, options?.TtlSeconds, quorum, args);
     }
 }

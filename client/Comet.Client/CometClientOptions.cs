@@ -1,10 +1,9 @@
-using System.Security.Cryptography;
 using System.Text;
 using Comet.Abstractions.Errors;
 using Comet.Abstractions.Keys;
 using Comet.Abstractions.Options;
-using Comet.Abstractions.Wire;
-using Comet.Client.Routing;
+using Comet.Client.Connection;
+using Comet.Grains;
 
 namespace Comet.Client;
 
@@ -14,55 +13,68 @@ namespace Comet.Client;
 /// </summary>
 public sealed class CometClientOptions
 {
+    /// <summary>The gateway of a local silo started with its defaults (Orleans's gateway port).</summary>
+    public const string DefaultGateway = "127.0.0.1:30000";
+
+    /// <summary>An API key is <c>ck_&lt;id&gt;_&lt;secret&gt;</c>, far shorter; a longer one is a mistake, refused before it travels with every call.</summary>
+    public const int MaxApiKeyBytes = 8 * 1024;
+
+    /// <summary>The longest <see cref="RequestTimeout"/>: Orleans times every call out, so there is no infinite one.</summary>
+    public static readonly TimeSpan MaxRequestTimeout = TimeSpan.FromDays(1);
+
     /// <summary>
-    /// Silo gateways to learn the cluster from, as <c>host:port</c> (<c>[::1]:30000</c> for IPv6). At least one;
-    /// more are tried in turn when the first does not answer. After that the client talks to every silo directly.
+    /// Silo gateway ports, as <c>host:port</c> (<c>[::1]:30000</c> for IPv6), given to Orleans's static clustering.
+    /// The client connects to every one that answers and spreads requests over them; a gateway that fails is left
+    /// out until <see cref="ViewRefreshPeriod"/> later. Default: <see cref="DefaultGateway"/>.
     /// </summary>
-    public IReadOnlyList<string> Gateways { get; set; } = [];
+    public IReadOnlyList<string> Gateways { get; set; } = [DefaultGateway];
 
-    /// <summary>This client's id, sent in the handshake; ASO handlers see it as <c>caller.id</c>. Default: a random <c>client-xxxxxxxx</c>.</summary>
-    public string ClientId { get; set; } = "client-" + RandomNumberGenerator.GetHexString(8, lowercase: true);
+    /// <summary>The Orleans cluster id; it must match the silos'. Default <see cref="CometCluster.DefaultClusterId"/>.</summary>
+    public string ClusterId { get; set; } = CometCluster.DefaultClusterId;
 
-    /// <summary>API key sent in the handshake (UTF-8) for namespaces that require one. Default: none (anonymous).</summary>
+    /// <summary>The Orleans service id; it must match the silos'. Default <see cref="CometCluster.DefaultServiceId"/>.</summary>
+    public string ServiceId { get; set; } = CometCluster.DefaultServiceId;
+
+    /// <summary>
+    /// API key for namespaces that require one, sent with every call in Orleans's request context; the silo verifies
+    /// it and ASO handlers see its id as <c>caller.id</c>. Default: none (anonymous).
+    /// </summary>
     public string? ApiKey { get; set; }
 
     /// <summary>
-    /// TLS to the silos' gateway ports (set when the silos have a certificate). Its TargetHost defaults to each
-    /// silo's host; set <see cref="System.Net.Security.SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/>
-    /// to trust a self-signed cluster certificate. Default null: plain TCP.
+    /// TLS to the silos' gateway ports. Not available yet on the Orleans grid: setting it fails
+    /// <see cref="CometClient.ConnectAsync"/> with <see cref="NotSupportedException"/> rather than connecting in
+    /// plain text. Default null: plain TCP.
     /// </summary>
     public System.Net.Security.SslClientAuthenticationOptions? Tls { get; set; }
 
     /// <summary>Namespace of requests whose options name none. Default <c>default</c>.</summary>
     public string DefaultNamespace { get; set; } = "default";
 
-    /// <summary>How long a request may wait for its answer before failing with <see cref="CometErrorCode.Timeout"/>. Default 10 s.</summary>
+    /// <summary>
+    /// How long a request may wait for its answer before failing with <see cref="CometErrorCode.Timeout"/>
+    /// (Orleans's response timeout, which must be finite: at most <see cref="MaxRequestTimeout"/>). Default 10 s.
+    /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long dialling a silo (TCP connect plus handshake) may take before it counts as unavailable. Default 5 s.</summary>
+    /// <summary>How long opening a connection to a gateway may take before it counts as unavailable. Default 5 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// How often the client re-reads the cluster view (membership and ring). It also re-reads it at once when a silo
-    /// fails a request with <see cref="CometErrorCode.Unavailable"/>. <see cref="Timeout.InfiniteTimeSpan"/> turns the
-    /// periodic refresh off. Default 5 s.
+    /// How often the client re-reads its gateway list and tries again the gateways it found dead (Orleans's
+    /// <c>GatewayListRefreshPeriod</c>). <see cref="Timeout.InfiniteTimeSpan"/> turns it off. Default 5 s.
     /// </summary>
     public TimeSpan ViewRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>
-    /// After a silo fails a request with <see cref="CometErrorCode.Unavailable"/>, requests skip it (going to the next
-    /// silo of each key's preference list) for this long before trying it again. Default 2 s.
-    /// </summary>
-    public TimeSpan FailedSiloCooldown { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>Long-lived connections per silo, each multiplexing many requests: 1 (default) or 2 (DESIGN.md, Transport).</summary>
+    /// <summary>Connections to each gateway, each multiplexing many requests: 1 (default) or 2.</summary>
     public int ConnectionsPerSilo { get; set; } = 1;
 
     /// <summary>
-    /// True (default): <see cref="CometClient.ConnectAsync"/> reads the cluster view first and fails with
+    /// True (default): <see cref="CometClient.ConnectAsync"/> connects first and fails with
     /// <see cref="CometErrorCode.Unavailable"/> when no gateway answers. False: it returns at once with a client that
-    /// learns the cluster in the background and meanwhile sends requests to the gateways, which forward them
-    /// (StackExchange.Redis's <c>abortConnect=false</c>).
+    /// keeps trying to connect in the background (StackExchange.Redis's <c>abortConnect=false</c>): a request made
+    /// during the first attempt waits for it, and a request made while the client is not connected after that fails
+    /// at once with Unavailable.
     /// </summary>
     public bool AbortOnConnectFail { get; set; } = true;
 
@@ -72,6 +84,7 @@ public sealed class CometClientOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is out of range.</summary>
     public void Validate()
     {
+        ValidateRequestSettings();
         if (Gateways is null || Gateways.Count == 0)
             throw new ArgumentException("Name at least one gateway as host:port (e.g. 127.0.0.1:30000).", nameof(Gateways));
         foreach (var gateway in Gateways)
@@ -85,14 +98,29 @@ public sealed class CometClientOptions
                 throw new ArgumentException(ex.Message, nameof(Gateways), ex);
             }
         }
+        if (string.IsNullOrWhiteSpace(ClusterId))
+            throw new ArgumentException("ClusterId must not be empty; it must match the silos' (default \"comet\").", nameof(ClusterId));
+        if (string.IsNullOrWhiteSpace(ServiceId))
+            throw new ArgumentException("ServiceId must not be empty; it must match the silos' (default \"comet\").", nameof(ServiceId));
+        RequirePositive(ConnectTimeout, nameof(ConnectTimeout));
+        RequirePositive(ViewRefreshPeriod, nameof(ViewRefreshPeriod));
+        if (ConnectionsPerSilo is < 1 or > 2)
+            throw new ArgumentOutOfRangeException(nameof(ConnectionsPerSilo), ConnectionsPerSilo, "ConnectionsPerSilo must be 1 or 2.");
+    }
 
-        if (string.IsNullOrEmpty(ClientId))
-            throw new ArgumentException("ClientId must not be empty.", nameof(ClientId));
-        if (Encoding.UTF8.GetByteCount(ClientId) > Hello.MaxNodeIdBytes)
-            throw new ArgumentException($"ClientId is at most {Hello.MaxNodeIdBytes} UTF-8 bytes.", nameof(ClientId));
-        if (ApiKey is not null && Encoding.UTF8.GetByteCount(ApiKey) > Hello.MaxAuthBytes)
-            throw new ArgumentException($"ApiKey is at most {Hello.MaxAuthBytes} UTF-8 bytes.", nameof(ApiKey));
-
+    /// <summary>
+    /// The settings a client uses per request, which <see cref="CometClient.Create"/> also needs; the connection
+    /// settings belong to the cluster client it wraps.
+    /// </summary>
+    internal void ValidateRequestSettings()
+    {
+        if (ApiKey is not null)
+        {
+            if (ApiKey.Length == 0)
+                throw new ArgumentException("ApiKey is empty; leave it null for anonymous access.", nameof(ApiKey));
+            if (Encoding.UTF8.GetByteCount(ApiKey) > MaxApiKeyBytes)
+                throw new ArgumentException($"ApiKey is at most {MaxApiKeyBytes} UTF-8 bytes.", nameof(ApiKey));
+        }
         ArgumentNullException.ThrowIfNull(DefaultNamespace, nameof(DefaultNamespace));
         ArgumentNullException.ThrowIfNull(Limits, nameof(Limits));
         Limits.Validate();
@@ -104,20 +132,14 @@ public sealed class CometClientOptions
         {
             throw new ArgumentException(ex.Message, nameof(DefaultNamespace), ex);
         }
-
-        RequirePositive(RequestTimeout, nameof(RequestTimeout), allowInfinite: true);
-        RequirePositive(ConnectTimeout, nameof(ConnectTimeout), allowInfinite: true);
-        RequirePositive(ViewRefreshPeriod, nameof(ViewRefreshPeriod), allowInfinite: true);
-        if (FailedSiloCooldown < TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(FailedSiloCooldown), FailedSiloCooldown, "FailedSiloCooldown must not be negative.");
-        if (ConnectionsPerSilo is < 1 or > 2)
-            throw new ArgumentOutOfRangeException(nameof(ConnectionsPerSilo), ConnectionsPerSilo, "ConnectionsPerSilo must be 1 or 2.");
+        if (RequestTimeout <= TimeSpan.Zero || RequestTimeout > MaxRequestTimeout)
+            throw new ArgumentOutOfRangeException(nameof(RequestTimeout), RequestTimeout, "RequestTimeout must be positive and at most a day (Orleans times every call out).");
     }
 
-    private static void RequirePositive(TimeSpan value, string name, bool allowInfinite)
+    private static void RequirePositive(TimeSpan value, string name)
     {
-        if (allowInfinite && value == Timeout.InfiniteTimeSpan) return;
+        if (value == Timeout.InfiniteTimeSpan) return;
         if (value <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive{(allowInfinite ? " or Timeout.InfiniteTimeSpan" : "")}.");
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive or Timeout.InfiniteTimeSpan.");
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Comet.Abstractions.Protocol;
 using Comet.Cli.Output;
 using Comet.Client;
@@ -10,8 +9,6 @@ namespace Comet.Cli.Commands;
 /// <summary><c>comet history &lt;key&gt;</c>: the versions the replicas keep, newest first, as a table or <c>--json</c>.</summary>
 internal static class HistoryCommand
 {
-    private const int PreviewChars = 40;
-
     public static Command Create(CliContext cli, GlobalOptions globals)
     {
         var key = new Argument<string>("key") { Description = "The key" };
@@ -54,20 +51,7 @@ internal static class HistoryCommand
     private static string Preview(CometHistoryEntry entry)
     {
         if (entry.Kind == ObjectKind.Tombstone) return "(deleted)";
-        var code = entry.Code is null ? "" : $"(lua, {Encoding.UTF8.GetByteCount(entry.Code)} bytes) ";
-        if (entry.Value is not { } value) return code + "(value not kept)";
-        var text = JsonOutput.TryText(value.Span);
-        if (text is null) return code + $"({value.Length} bytes, binary)";
-        var shown = new StringBuilder(Math.Min(text.Length, PreviewChars) + 3);
-        foreach (var c in text)
-        {
-            if (shown.Length >= PreviewChars)
-            {
-                shown.Append('…');
-                break;
-            }
-            shown.Append(char.IsControl(c) ? ' ' : c);
-        }
-        return code + shown;
+        // History is metadata only on the Orleans grid; `comet get <key> --version <id>` reads a kept value.
+        return entry.DataKept ? $"({entry.Size} bytes)" : $"({entry.Size} bytes, value not kept)";
     }
 }

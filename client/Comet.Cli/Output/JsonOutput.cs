@@ -59,12 +59,8 @@ internal static class JsonOutput
                 json.WriteBoolean("live", entry.Live);
                 json.WriteString("writtenAt", entry.WrittenAt.ToString("O", CultureInfo.InvariantCulture));
                 if (entry.ExpiresAt is { } expires) json.WriteString("expiresAt", expires.ToString("O", CultureInfo.InvariantCulture));
-                if (entry.Code is not null) json.WriteString("code", entry.Code);
-                if (entry.Value is { } value)
-                {
-                    if (entry.Kind == ObjectKind.Aso) WriteEmbeddedJson(json, "state", value.Span);
-                    else WriteBytes(json, value.Span);
-                }
+                json.WriteNumber("size", entry.Size);
+                json.WriteBoolean("dataKept", entry.DataKept);
                 json.WriteEndObject();
             }
             json.WriteEndArray();

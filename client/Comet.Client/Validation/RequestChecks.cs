@@ -14,15 +14,15 @@ namespace Comet.Client.Validation;
 /// </summary>
 internal static class RequestChecks
 {
-    /// <summary>The protocol encodes N, R and W up to this value (silos accept fewer; they say so).</summary>
+    /// <summary>N, R and W above this are surely mistakes, refused before sending; silos check the real bounds (their namespaces' N) and say so.</summary>
     public const int MaxQuorumValue = 64;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    public static ObjectKey Key(string ns, string key, ObjectLimits limits)
+    public static void Key(string ns, string key, ObjectLimits limits)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return ObjectKey.Create(ns, key, limits);
+        _ = ObjectKey.Create(ns, key, limits);
     }
 
     public static void Value(int length, ObjectLimits limits)

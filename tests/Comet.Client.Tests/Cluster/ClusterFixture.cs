@@ -1,28 +1,31 @@
-using Comet.Grid.Hosting;
-
 namespace Comet.Client.Tests.Cluster;
 
-/// <summary>Three real silos in this process on loopback (shared memory store) and one client connected through silo 1's gateway.</summary>
+/// <summary>
+/// Three real Orleans silos running the grid in this process on loopback TCP ports (in-memory grain storage), and
+/// one SDK client connected through silo 1's gateway; shared by the tests of a collection, each using its own keys.
+/// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    public TestCluster Cluster { get; private set; } = null!;
+    public LoopbackCluster Cluster { get; private set; } = null!;
 
     public CometClient Client { get; private set; } = null!;
 
-    public string Gateway => $"127.0.0.1:{Cluster.Silos[0].GatewayPort}";
+    /// <summary>Silo 1's gateway as <c>host:port</c>.</summary>
+    public string Gateway => Cluster.Silos[0].Gateway;
 
     public async Task InitializeAsync()
     {
-        Cluster = await TestCluster.StartAsync(new TestClusterOptions { InitialSilosCount = 3 });
+        Cluster = await LoopbackCluster.StartAsync(3);
         Client = await ConnectAsync();
     }
 
+    /// <summary>A new client of its own through silo 1's gateway (dispose it).</summary>
     public Task<CometClient> ConnectAsync(Action<CometClientOptions>? configure = null) => ConnectAsync(Cluster, configure);
 
-    public static async Task<CometClient> ConnectAsync(TestCluster cluster, Action<CometClientOptions>? configure = null)
+    public static async Task<CometClient> ConnectAsync(LoopbackCluster cluster, Action<CometClientOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(cluster);
-        var options = new CometClientOptions { Gateways = [$"127.0.0.1:{cluster.Silos[0].GatewayPort}"] };
+        var options = new CometClientOptions { Gateways = [cluster.Silos[0].Gateway] };
         configure?.Invoke(options);
         return await CometClient.ConnectAsync(options);
     }

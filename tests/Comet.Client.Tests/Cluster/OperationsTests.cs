@@ -1,6 +1,6 @@
-using System.Text;
 using Comet.Abstractions.Errors;
 using Comet.Abstractions.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Comet.Client.Tests.Cluster;
 
@@ -68,7 +68,7 @@ public sealed class OperationsTests
     }
 
     [Fact]
-    public async Task Args_reach_the_aso_handler_as_caller_args()
+    public async Task Args_reach_the_aso_handler_as_caller_args_and_an_anonymous_client_is_caller_id_anonymous()
     {
         var key = ClusterFixture.NewKey("aso");
         await Client.PutAsoAsync(key, """
@@ -81,7 +81,7 @@ public sealed class OperationsTests
 
         var answer = got.Value.As<Answer>();
         Assert.Equal("hello ada", answer?.Greeting);
-        Assert.Equal(Client.ClientId, answer?.Id);
+        Assert.Equal("anonymous", answer?.Id); // a client without an API key
     }
 
     private sealed record Answer(string Greeting, string Id);
@@ -133,22 +133,26 @@ public sealed class OperationsTests
     }
 
     [Fact]
-    public async Task History_lists_the_kept_versions_newest_first()
+    public async Task History_lists_the_kept_versions_newest_first_as_metadata()
     {
         var key = ClusterFixture.NewKey();
-        var first = await Client.PutAsync(key, "v1");
-        var second = await Client.PutAsync(key, "v2");
+        var everyReplica = new PutOptions { W = 3 }; // so no replica that lags still lists v1 as live
+        var first = await Client.PutAsync(key, "v1", everyReplica);
+        var second = await Client.PutAsync(key, "v2-longer", everyReplica);
 
         var history = await Client.HistoryAsync(key);
 
         Assert.True(history.Count >= 2);
         Assert.Equal(second.Version, history[0].Version);
         Assert.True(history[0].Live);
-        Assert.Equal("v2", Encoding.UTF8.GetString(history[0].Value!.Value.Span));
+        Assert.Equal(ObjectKind.Value, history[0].Kind);
+        Assert.Equal(9, history[0].Size);
+        Assert.True(history[0].DataKept);
         var older = Assert.Single(history, h => h.Version == first.Version);
         Assert.False(older.Live);
-        Assert.Equal("v1", Encoding.UTF8.GetString(older.Value!.Value.Span));
+        Assert.Equal(2, older.Size);
         Assert.True(history[0].WrittenAt >= older.WrittenAt);
+        Assert.Null(history[0].ExpiresAt);
     }
 
     [Fact]
@@ -249,17 +253,19 @@ public sealed class OperationsTests
     }
 
     [Fact]
-    public async Task The_cluster_lists_every_silo_with_its_ports()
+    public async Task The_cluster_lists_every_silo_with_its_ports_and_status()
     {
         var silos = await Client.GetClusterAsync();
 
-        Assert.Equal(_fixture.Cluster.Silos.Select(s => s.Id).Order(), silos.Select(s => s.Id).Order());
+        Assert.Equal(_fixture.Cluster.Silos.Select(s => s.Id).Order(), silos.Select(s => s.Id));
         foreach (var silo in _fixture.Cluster.Silos)
         {
             var listed = silos.Single(s => s.Id == silo.Id);
             Assert.Equal(silo.GatewayPort, listed.GatewayPort);
-            Assert.Equal(silo.HttpPort, listed.HttpPort);
+            Assert.Equal(silo.SiloPort, listed.SiloPort);
+            Assert.Equal(-1, listed.HttpPort);
             Assert.Equal("127.0.0.1", listed.Host);
+            Assert.Equal("Active", listed.Status);
         }
     }
 
@@ -285,12 +291,60 @@ public sealed class OperationsTests
     public async Task A_request_with_a_cancelled_token_is_cancelled_and_sends_nothing()
     {
         await using var client = await _fixture.ConnectAsync();
-        var before = client.Statistics.RequestsBySilo.Values.Sum();
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync("k", cancellationToken: cancelled.Token).AsTask());
 
-        Assert.Equal(before, client.Statistics.RequestsBySilo.Values.Sum());
+        Assert.Equal(0, client.Statistics.Requests);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_request_the_silo_holds_ends_it_and_the_client_stays_usable()
+    {
+        await using var client = await _fixture.ConnectAsync(o => o.RequestTimeout = TimeSpan.FromMinutes(5));
+        var key = ClusterFixture.NewKey();
+        await client.PutAsync(key, "held");
+
+        using (var stall = StalledCalls.Begin())
+        {
+            for (var round = 0; round < 2; round++)
+            {
+                using var cancellation = new CancellationTokenSource();
+                var pending = Held(stall, () => client.GetAsync(key, cancellationToken: cancellation.Token).AsTask());
+                while (stall.Held < round + 1) await Task.Delay(10); // the get reached the silo, which holds it
+                Assert.False(pending.IsCompleted);
+
+                await cancellation.CancelAsync();
+
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
+            }
+        }
+
+        Assert.Equal("held", (await client.GetAsync(key)).AsString());
+    }
+
+    /// <summary>Starts <paramref name="call"/> in an async flow of its own that carries the stall's marker.</summary>
+    private static Task<T> Held<T>(StalledCalls.Stall stall, Func<Task<T>> call) => Task.Run(() =>
+    {
+        stall.Apply();
+        return call();
+    });
+
+    [Fact]
+    public async Task A_client_over_a_silos_own_cluster_client_works_and_leaves_it_running()
+    {
+        var hosted = _fixture.Cluster.Silos[1].Host.Services.GetRequiredService<IClusterClient>();
+        var key = ClusterFixture.NewKey("in-silo");
+
+        await using (var inSilo = CometClient.Create(hosted))
+        {
+            await inSilo.PutAsync(key, "from inside");
+            Assert.Equal("from inside", (await inSilo.GetAsync(key)).AsString());
+        }
+
+        await using var again = CometClient.Create(hosted);
+        Assert.Equal("from inside", (await again.GetAsync(key)).AsString());
+        Assert.Equal("from inside", (await Client.GetAsync(key)).AsString());
     }
 }

@@ -59,8 +59,36 @@ public class ResultTests
     [Fact]
     public void Times_of_zero_mean_never_and_others_are_unix_milliseconds()
     {
-        Assert.Null(ProtocolCodec.TimeOf(0));
-        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000), ProtocolCodec.TimeOf(1_700_000_000_000));
-        Assert.Equal(CometErrorCode.MalformedFrame, Assert.Throws<CometException>(() => ProtocolCodec.TimeOf(long.MaxValue)).Code);
+        Assert.Null(AnswerMapping.TimeOf(0));
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000), AnswerMapping.TimeOf(1_700_000_000_000));
+        Assert.Equal(CometErrorCode.Internal, Assert.Throws<CometException>(() => AnswerMapping.TimeOf(long.MaxValue)).Code);
+    }
+}
+
+public class AnswerMappingTests
+{
+    [Fact]
+    public void A_get_with_no_live_version_is_NotFound_naming_the_key()
+    {
+        var error = Assert.Throws<CometException>(() => AnswerMapping.Get(new Comet.Grains.GetResult([], "ctx"), "gone"));
+
+        Assert.Equal(CometErrorCode.NotFound, error.Code);
+        Assert.Contains("gone", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Siblings_keep_every_version_and_the_context()
+    {
+        var answer = new Comet.Grains.GetResult(
+            [new Comet.Grains.GetItem("silo-1:1", ObjectKind.Value, "a"u8.ToArray(), 0), new Comet.Grains.GetItem("silo-2:1", ObjectKind.Value, "b"u8.ToArray(), 1_700_000_000_000)],
+            "ctx");
+
+        var result = AnswerMapping.Get(answer, "cart");
+
+        Assert.True(result.HasSiblings);
+        Assert.Equal("ctx", result.Context);
+        Assert.Equal(["a", "b"], result.Versions.Select(v => v.AsString()));
+        Assert.Null(result.Versions[0].ExpiresAt);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000), result.Versions[1].ExpiresAt);
     }
 }
