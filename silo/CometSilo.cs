@@ -1,7 +1,9 @@
 using System.Net;
+using System.Reflection;
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
+using Comet.Admin;
 using Comet.Gateway.Rest;
 using Comet.Gateway.Security;
 using Comet.Grains;
@@ -31,7 +33,14 @@ public sealed class CometSilo : IAsyncDisposable
     /// <summary>Where the Orleans Dashboard is served on the silo's HTTP port.</summary>
     public const string OrleansDashboardPath = "/orleans-dashboard";
 
+    /// <summary>Silos of this process that started and have not stopped: the silo executable ends with its last one.</summary>
+    private static int s_running;
+
     private readonly WebApplication _app;
+    private readonly Lock _stopLock = new();
+    private Task? _stopping;
+    private int _started;
+    private int _disposed;
 
     private CometSilo(WebApplication app, SiloSettings settings, StorageSettings storage)
     {
@@ -90,6 +99,7 @@ public sealed class CometSilo : IAsyncDisposable
         builder.Services.Configure<SecurityOptions>(o => Copy(security, o));
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<GatewaySecurity>();
+        builder.Services.AddCometAdmin(configuration);
 
         builder.UseOrleans(silo =>
         {
@@ -129,13 +139,17 @@ public sealed class CometSilo : IAsyncDisposable
         // After UseOrleans: the key store's first read waits until the silo has started.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ApiKeyStore>());
         var app = builder.Build();
+        var silo = new CometSilo(app, settings, storage);
+        // A stop asked through the admin API (here, or forwarded from another silo) ends this silo's host only.
+        app.Services.GetRequiredService<SiloAdmin>().StopHost = silo.StopAtAdminRequestAsync;
         if (settings.HttpPort >= 0)
         {
             app.MapCometRest();
             app.MapOrleansDashboard(OrleansDashboardPath);
+            app.MapCometAdmin(OrleansDashboardPath);
             configureApp?.Invoke(app);
         }
-        return new CometSilo(app, settings, storage);
+        return silo;
     }
 
     private static void ConfigureStorage(ISiloBuilder silo, StorageSettings storage, SiloSettings settings)
@@ -211,9 +225,45 @@ public sealed class CometSilo : IAsyncDisposable
     {
         await _app.StartAsync(ct).ConfigureAwait(false);
         if (Settings.HttpPort >= 0) HttpAddress = _app.Urls.FirstOrDefault();
+        Interlocked.Exchange(ref _started, 1);
+        Interlocked.Increment(ref s_running);
     }
 
-    public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
+    /// <summary>Stops the silo cleanly; once: a second call (the admin API stopped it, then its host) gets the first one's task.</summary>
+    public Task StopAsync(CancellationToken ct = default)
+    {
+        lock (_stopLock)
+        {
+            return _stopping ??= StopOnceAsync(ct);
+        }
+    }
 
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+    private async Task StopOnceAsync(CancellationToken ct)
+    {
+        try
+        {
+            await _app.StopAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Exchange(ref _started, 0) == 1) Interlocked.Decrement(ref s_running);
+        }
+    }
+
+    /// <summary>
+    /// A stop asked through the admin API: this silo's host stops (its grains deactivate and write
+    /// their state, the ring moves on). The silo executable has nobody else to end it, so it ends
+    /// with its last silo; a process that merely hosts silos (tests) keeps running.
+    /// </summary>
+    private async Task StopAtAdminRequestAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref s_running) == 0 && Assembly.GetEntryAssembly()?.GetName().Name == "comet-silo") Environment.Exit(0);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
 }

@@ -1,64 +1,69 @@
-using System.Diagnostics.Metrics;
+using Comet.Abstractions.Errors;
 using Comet.Admin.Api;
 using Comet.Admin.Dashboard;
 using Comet.Admin.OpenApi;
 using Comet.Admin.Security;
-using Comet.Grid.Hosting;
+using Comet.Grains;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Comet.Admin;
 
 /// <summary>
 /// Plugs the admin API, the dashboard, the Prometheus endpoint and the OpenAPI document into a
-/// silo's HTTP endpoint: <c>silo.ConfigureHttp = (app, s) =&gt; app.MapCometAdmin(s);</c>.
+/// silo's web host (after <see cref="AdminServices.AddCometAdmin"/> registered their services):
+/// <c>app.MapCometAdmin("/orleans-dashboard")</c>.
 /// </summary>
 public static class AdminHttp
 {
-    private static readonly Lock SilosLock = new();
-    private static readonly List<Silo> Silos = [];
-
-    static AdminHttp()
-    {
-        // The silo's activations for a collector; operation counts and latencies are measured in
-        // Comet.Grid (CometMeter) where the operations run.
-        CometMeter.Meter.CreateObservableGauge("comet.activations", ObserveActivations, "{activation}", "Key grain activations on a silo.");
-    }
-
-    public static WebApplication MapCometAdmin(this WebApplication app, Silo silo, AdminHostOptions? host = null)
+    /// <param name="app">The silo's web app.</param>
+    /// <param name="orleansDashboardPath">Where the host mapped the Orleans Dashboard (the admin key guards it, our dashboard links to it); null when it has none.</param>
+    public static WebApplication MapCometAdmin(this WebApplication app, string? orleansDashboardPath = null)
     {
         ArgumentNullException.ThrowIfNull(app);
-        ArgumentNullException.ThrowIfNull(silo);
-        var node = new SiloAdmin(silo, host);
-        var guard = new AdminKeyGuard(silo.Options);
+        var services = app.Services;
+        var self = services.GetRequiredService<SiloAdmin>();
+        var guard = new AdminKeyGuard(services.GetRequiredService<IOptions<AdminOptions>>(), services.GetRequiredService<IOptions<CometGridOptions>>(), orleansDashboardPath);
         app.Use((http, next) => guard.InvokeAsync(http, () => next(http)));
+        app.Use((http, next) => WhileLeftAsync(http, self, () => next(http)));
 
         var admin = app.MapGroup("/admin");
-        admin.MapClusterEndpoints(node);
-        admin.MapKeyEndpoints(node);
-        admin.MapMetricsEndpoints(node);
-        admin.MapSiloControlEndpoints(node);
-        // ---- namespace API keys (src/Comet.Admin/Security, the security half of issue 6) ----
-        admin.MapApiKeyEndpoints(silo);
+        admin.MapClusterEndpoints();
+        admin.MapKeyEndpoints();
+        admin.MapMetricsEndpoints();
+        admin.MapSiloControlEndpoints();
+        admin.MapApiKeyEndpoints();
 
-        app.MapPrometheusEndpoint(node);
-        app.MapDashboard();
+        app.MapPrometheusEndpoint();
+        app.MapDashboard(orleansDashboardPath);
         app.MapOpenApiDocument();
-
-        lock (SilosLock) Silos.Add(silo);
-        app.Lifetime.ApplicationStopping.Register(() =>
-        {
-            lock (SilosLock) Silos.Remove(silo);
-        });
         return app;
     }
 
-    private static IEnumerable<Measurement<int>> ObserveActivations()
+    /// <summary>
+    /// Once the Orleans silo in this host has left (drained or stopping), grain calls from here
+    /// fail: anything that needs the grid answers 503 with what to do, while <c>/admin/silo</c>, a
+    /// stop of this silo, the dashboard page and the OpenAPI document keep working.
+    /// </summary>
+    private static async Task WhileLeftAsync(HttpContext http, SiloAdmin self, Func<Task> next)
     {
-        Silo[] silos;
-        lock (SilosLock) silos = [.. Silos];
-        var result = new List<Measurement<int>>(silos.Length);
-        foreach (var s in silos) result.Add(new Measurement<int>(s.Catalog.ActivationCount, new KeyValuePair<string, object?>("silo", s.Id)));
-        return result;
+        if (!self.HasLeft || StillServed(http.Request.Path, self))
+        {
+            await next().ConfigureAwait(false);
+            return;
+        }
+        http.Response.Headers.RetryAfter = "1";
+        await AdminJson.Error(CometErrorCode.Unavailable,
+                $"Silo {self.Name} is {self.State}: it left the cluster. Send requests to another silo; POST /admin/silos/{self.Name}/stop here ends its host.")
+            .ExecuteAsync(http).ConfigureAwait(false);
     }
+
+    private static bool StillServed(PathString path, SiloAdmin self) =>
+        path.Equals("/admin/silo", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/admin/silos/" + self.Name, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(OpenApiDocument.Path, StringComparison.OrdinalIgnoreCase)
+        || path.Equals("/", StringComparison.Ordinal);
 }

@@ -3,58 +3,86 @@ using System.Security.Cryptography;
 using System.Text;
 using Comet.Abstractions.Errors;
 using Comet.Admin.Api;
-using Comet.Grid.Hosting;
+using Comet.Grains;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 
 namespace Comet.Admin;
 
 /// <summary>
-/// Guards <c>/admin</c> and <c>/metrics</c> with the silo's admin key (header
-/// <c>X-Comet-Admin-Key</c> or <c>Authorization: Bearer</c>), compared in constant time. With no
-/// key configured, only dev mode lets anonymous callers from loopback in. It runs as middleware
-/// (after routing, before the endpoint), so every endpoint under <c>/admin</c> is covered,
-/// whatever form its handler takes.
+/// Guards <c>/admin</c>, <c>/metrics</c> and the Orleans Dashboard with the admin key, compared in
+/// constant time. Scripts send it in header <c>X-Comet-Admin-Key</c> or as
+/// <c>Authorization: Bearer</c>; a browser opening the Orleans Dashboard (which shows grain state,
+/// an ASO's included) gets a Basic challenge and sends the key as the password. With no key
+/// configured, only dev mode lets callers from loopback in. It runs as middleware, so every
+/// endpoint under a guarded path is covered, whatever form its handler takes.
 /// </summary>
 public sealed class AdminKeyGuard
 {
     public const string HeaderName = "X-Comet-Admin-Key";
 
-    private readonly SiloOptions _options;
+    private readonly bool _devMode;
     private readonly byte[]? _keyHash;
+    private readonly string? _orleansDashboardPath;
 
-    public AdminKeyGuard(SiloOptions options)
+    public AdminKeyGuard(IOptions<AdminOptions> options, IOptions<CometGridOptions> grid, string? orleansDashboardPath)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _options = options;
-        var key = options.Admin.Key;
+        ArgumentNullException.ThrowIfNull(grid);
+        _devMode = grid.Value.DevMode;
+        var key = options.Value.Key;
         _keyHash = string.IsNullOrEmpty(key) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        _orleansDashboardPath = orleansDashboardPath;
     }
 
-    public static bool IsGuarded(PathString path) =>
+    public bool IsGuarded(PathString path) => IsAdminPath(path) || IsOrleansDashboard(path);
+
+    /// <summary>The admin API's own paths: <c>/admin/*</c> and <c>/metrics</c>.</summary>
+    public static bool IsAdminPath(PathString path) =>
         path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The key a request presents, or null.</summary>
+    private bool IsOrleansDashboard(PathString path) =>
+        _orleansDashboardPath is not null && path.StartsWithSegments(_orleansDashboardPath, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The key a request presents (header, bearer token, or Basic password), or null.</summary>
     public static string? PresentedKey(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Headers.TryGetValue(HeaderName, out var header) && !string.IsNullOrEmpty(header.ToString())) return header.ToString();
         var auth = request.Headers.Authorization.ToString();
         const string bearer = "Bearer ";
-        return auth.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) && auth.Length > bearer.Length ? auth[bearer.Length..].Trim() : null;
+        const string basic = "Basic ";
+        if (auth.StartsWith(bearer, StringComparison.OrdinalIgnoreCase) && auth.Length > bearer.Length) return auth[bearer.Length..].Trim();
+        if (auth.StartsWith(basic, StringComparison.OrdinalIgnoreCase) && auth.Length > basic.Length)
+        {
+            try
+            {
+                // user:password; the user name is free, the password is the admin key.
+                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(auth[basic.Length..].Trim()));
+                var colon = pair.IndexOf(':', StringComparison.Ordinal);
+                return colon >= 0 ? pair[(colon + 1)..] : null;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+        return null;
     }
 
     /// <summary>Null when the request may pass, else the message of its 401.</summary>
     public string? Refusal(HttpContext http)
     {
         ArgumentNullException.ThrowIfNull(http);
-        var presented = PresentedKey(http.Request);
         if (_keyHash is null)
         {
             var remote = http.Connection.RemoteIpAddress;
-            if (_options.DevMode && remote is not null && IPAddress.IsLoopback(remote)) return null;
+            if (_devMode && remote is not null && IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote)) return null;
             return "This silo has no admin key configured (Comet:Silo:Admin:Key); without one, only dev mode on loopback allows admin access.";
         }
-        if (presented is null) return $"The admin API needs the admin key: send it in header {HeaderName}, or as a bearer token (Authorization: Bearer ...).";
+        var presented = PresentedKey(http.Request);
+        if (presented is null)
+            return $"The admin API needs the admin key: send it in header {HeaderName}, or as a bearer token (Authorization: Bearer ...).";
         var presentedHash = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
         return CryptographicOperations.FixedTimeEquals(presentedHash, _keyHash) ? null : "The admin key is wrong.";
     }
@@ -66,7 +94,11 @@ public sealed class AdminKeyGuard
         ArgumentNullException.ThrowIfNull(next);
         if (IsGuarded(http.Request.Path) && Refusal(http) is { } message)
         {
-            http.Response.Headers.WWWAuthenticate = "Bearer realm=\"comet-admin\"";
+            // Only the Orleans Dashboard, a page opened by people, challenges with Basic (the browser asks for the key);
+            // the admin API's callers are scripts and our dashboard, which must not trigger a browser login dialog.
+            http.Response.Headers.WWWAuthenticate = IsOrleansDashboard(http.Request.Path)
+                ? "Basic realm=\"CometGrains admin (password: the admin key)\", charset=\"UTF-8\""
+                : "Bearer realm=\"comet-admin\"";
             await AdminJson.Error(CometErrorCode.Unauthorized, message).ExecuteAsync(http).ConfigureAwait(false);
             return;
         }

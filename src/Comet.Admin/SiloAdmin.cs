@@ -1,38 +1,115 @@
-using Comet.Grid.Hosting;
+using Comet.Gateway.Security;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 
 namespace Comet.Admin;
 
-/// <summary>How the host of a silo wants drain and stop carried out (the executable stops its process; tests use TestCluster).</summary>
-public sealed class AdminHostOptions
+/// <summary>
+/// The admin API's view of the silo it runs in: its name, its state (<c>running</c>,
+/// <c>draining</c>, <c>drained</c>, <c>stopping</c>) and the two things an operator can ask of
+/// it. <see cref="DrainAsync"/> stops the Orleans silo gracefully inside its still-running web
+/// host: membership marks it shutting down (the ring drops it at once), every activation
+/// deactivates and writes its state, then it is dead; the HTTP port keeps answering
+/// <c>/admin/silo</c> so an operator can watch before stopping it. <see cref="RequestStop"/>
+/// stops the whole host through <see cref="StopHost"/>, which the host sets (the local cluster
+/// stops only this silo).
+/// </summary>
+public sealed partial class SiloAdmin
 {
-    /// <summary>Stops the silo cleanly. Default: <see cref="Silo.StopAsync"/>.</summary>
-    public Func<Silo, Task>? StopSilo { get; set; }
-}
-
-/// <summary>The admin API's view of one silo: the silo, how its host stops it, and whether it has been drained.</summary>
-public sealed class SiloAdmin
-{
-    private int _drained;
+    private readonly IServiceProvider _services;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private Task? _drain;
     private int _stopping;
 
-    public SiloAdmin(Silo silo, AdminHostOptions? host)
+    /// <summary>Resolving this touches no Orleans service, so a host can set <see cref="StopHost"/> before the silo starts.</summary>
+    public SiloAdmin(IServiceProvider services, TimeProvider time, ILogger<SiloAdmin> logger)
     {
-        Silo = silo;
-        Host = host ?? new AdminHostOptions();
+        ArgumentNullException.ThrowIfNull(time);
+        _services = services;
+        _logger = logger;
+        StartedAt = time.GetUtcNow();
     }
 
-    public Silo Silo { get; }
+    private ILocalSiloDetails Details => _services.GetRequiredService<ILocalSiloDetails>();
 
-    public AdminHostOptions Host { get; }
+    public string Name => Details.Name;
 
-    /// <summary>"running", "drained" (left the ring, still serving its admin API) or "stopping".</summary>
-    public string State => Volatile.Read(ref _stopping) != 0 ? "stopping" : Volatile.Read(ref _drained) != 0 ? "drained" : "running";
+    public SiloAddress Address => Details.SiloAddress;
 
-    /// <summary>Marks the silo drained; false when it already was.</summary>
-    public bool MarkDrained() => Interlocked.Exchange(ref _drained, 1) == 0;
+    /// <summary>When the silo's host was built (it starts right after).</summary>
+    public DateTimeOffset StartedAt { get; }
 
-    /// <summary>Marks the silo stopping; false when it already was.</summary>
-    public bool MarkStopping() => Interlocked.Exchange(ref _stopping, 1) == 0;
+    /// <summary>How the host stops this silo. Null: <see cref="IHostApplicationLifetime.StopApplication"/> (a host run with RunAsync ends).</summary>
+    public Func<Task>? StopHost { get; set; }
 
-    public Task StopAsync() => Host.StopSilo is { } stop ? stop(Silo) : Silo.StopAsync();
+    public bool IsStopping => Volatile.Read(ref _stopping) != 0;
+
+    /// <summary>Whether the Orleans silo inside this host has begun to leave (drain or stop): grain calls from here fail from now on.</summary>
+    public bool HasLeft => IsStopping || Volatile.Read(ref _drain) is not null;
+
+    public string State => IsStopping ? "stopping"
+        : Volatile.Read(ref _drain) is { } drain ? (drain.IsCompleted ? "drained" : "draining")
+        : "running";
+
+    /// <summary>The silo's HTTP address (REST, admin, dashboards), or null when it serves no HTTP.</summary>
+    public string? HttpAddress =>
+        _services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+
+    /// <summary>Starts the drain once and returns it (a second call gets the first one's task).</summary>
+    public Task DrainAsync()
+    {
+        lock (_lock)
+        {
+            return _drain ??= Task.Run(DrainOnceAsync);
+        }
+    }
+
+    private async Task DrainOnceAsync()
+    {
+        LogDraining(_logger, Name);
+        // The key store's refresh loop would only log failures once the silo has left.
+        if (_services.GetService<ApiKeyStore>() is { } keys) await keys.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _services.GetRequiredService<Silo>().StopAsync(CancellationToken.None).ConfigureAwait(false);
+        LogDrained(_logger, Name);
+    }
+
+    /// <summary>Stops the host once, in the background (the caller's answer goes out first); false when it was already stopping.</summary>
+    public bool RequestStop(TimeSpan delay)
+    {
+        if (Interlocked.Exchange(ref _stopping, 1) != 0) return false;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(delay).ConfigureAwait(false);
+                LogStopping(_logger, Name);
+                if (StopHost is { } stop) await stop().ConfigureAwait(false);
+                else _services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+            }
+#pragma warning disable CA1031 // nobody awaits a stop that the answer already reported; it must not crash the process
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogStopFailed(_logger, Name, ex);
+            }
+        });
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} is draining at the admin API's request: leaving the ring, deactivating its grains")]
+    private static partial void LogDraining(ILogger logger, string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} is drained: it left the cluster and its grains wrote their state; POST /admin/silos/{{id}}/stop ends its host")]
+    private static partial void LogDrained(ILogger logger, string silo);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} is stopping at the admin API's request")]
+    private static partial void LogStopping(ILogger logger, string silo);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stopping silo {Silo} at the admin API's request failed")]
+    private static partial void LogStopFailed(ILogger logger, string silo, Exception ex);
 }

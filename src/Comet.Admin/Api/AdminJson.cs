@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Comet.Abstractions.Errors;
-using Comet.Grid.Gateway;
+using Comet.Gateway.Rest;
 using Microsoft.AspNetCore.Http;
 
 namespace Comet.Admin.Api;

@@ -1,52 +1,54 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Comet.Abstractions.Errors;
 using Comet.Abstractions.Keys;
 using Comet.Abstractions.Protocol;
-using Comet.Grid.Grains;
-using Comet.Sandbox;
+using Comet.Grains;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Comet.Admin.Api;
 
 /// <summary>
-/// <c>GET /admin/keys/{ns}/{key}</c>, the key inspector: each replica on the key's preference
-/// list as that silo holds it (versions, expiry, code, state, handler statistics). Remote
-/// replicas are read through their silo's own admin API with <c>?local=true</c>.
+/// <c>GET /admin/keys/{ns}/{key}</c>, the key inspector: replica grains 0..N-1 of the key, each
+/// asked through <see cref="IReplicaGrain.InspectAsync"/> for what it holds (versions, expiry,
+/// code, state, handler statistics). This is the one place an ASO's state is shown, and only to
+/// the admin key; clients reach it only through the object's own handlers.
 /// </summary>
 public static class KeyEndpoints
 {
-    private static readonly TimeSpan PeerTimeout = TimeSpan.FromSeconds(3);
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
-    public static RouteGroupBuilder MapKeyEndpoints(this RouteGroupBuilder admin, SiloAdmin node)
+    public static RouteGroupBuilder MapKeyEndpoints(this RouteGroupBuilder admin)
     {
-        ArgumentNullException.ThrowIfNull(node);
-        admin.MapGet("/keys/{ns}/{**key}", (HttpRequest request) => InspectAsync(request.HttpContext, node))
+        admin.MapGet("/keys/{ns}/{**key}", (HttpRequest request) => InspectAsync(request.HttpContext))
             .WithName("InspectKey").WithTags("Keys")
-            .WithSummary("One key's replicas on its preference list: versions, expiry, kind, code, state and ASO handler statistics. Encode '/' inside a key as %2F.")
-            .WithMetadata(new OpenApi.QueryParameter("local", "boolean", "Only this silo's replica (what silos ask each other)."))
+            .WithSummary("One key's replicas 0..N-1: where each replica grain is, its versions, expiry, kind, code, state and ASO handler statistics. Encode '/' inside a key as %2F.")
             .WithMetadata(new OpenApi.QueryParameter("n", "integer", "Replicas to show (default: the namespace's N)."))
-            .Produces<KeyAnswer>();
+            .Produces<KeyAnswer>()
+            .Produces<Gateway.Rest.ErrorAnswer>(StatusCodes.Status404NotFound);
         return admin;
     }
 
-    private static async Task<IResult> InspectAsync(HttpContext http, SiloAdmin node)
+    private static async Task<IResult> InspectAsync(HttpContext http)
     {
-        var silo = node.Silo;
+        var services = http.RequestServices;
+        var grid = services.GetRequiredService<IOptions<CometGridOptions>>().Value;
+        var timeout = services.GetRequiredService<IOptions<AdminOptions>>().Value.PeerTimeout;
         ObjectKey key;
         int n;
         try
         {
             var (ns, name) = ParseTarget(http);
-            key = ObjectKey.Create(ns, name, silo.Options.Limits);
-            var nsOptions = silo.Gateway.Coordinator.Namespace(ns);
-            n = nsOptions.N;
+            key = ObjectKey.Create(ns, name, grid.Limits);
+            n = services.GetRequiredService<Coordinator>().Namespace(ns).N;
             if (http.Request.Query.TryGetValue("n", out var text)
-                && (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out n) || n is < 1 or > 16))
+                && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out n) || n is < 1 or > 16))
                 throw new CometException(CometErrorCode.BadRequest, $"Query 'n={text}' must be a whole number from 1 to 16.");
         }
         catch (CometException ex)
@@ -54,35 +56,27 @@ public static class KeyEndpoints
             return AdminJson.Error(ex.Code, ex.Message);
         }
 
-        var ct = http.RequestAborted;
-        if (http.Request.Query.TryGetValue("local", out var local) && local == "true")
-            return AdminJson.Ok(ToAnswer(await silo.Catalog.InspectAsync(key, ct).ConfigureAwait(false), 0));
-
-        var view = silo.View;
-        var preference = view.Ring.PreferenceList(key.Hash, n);
-        var replicas = await Task.WhenAll(preference.Select((id, rank) => ReplicaAsync(http, node, key, id, rank))).ConfigureAwait(false);
-        return AdminJson.Ok(new KeyAnswer(key.Namespace, key.Key, view.Ring.PartitionOf(key.Hash), preference, replicas));
+        var grains = services.GetRequiredService<IGrainFactory>();
+        var ring = services.GetRequiredService<RingView>().Current;
+        var replicas = await Task.WhenAll(Enumerable.Range(0, n).Select(r => ReplicaAsync(grains, ring, key, r, timeout))).ConfigureAwait(false);
+        return AdminJson.Ok(new KeyAnswer(key.Namespace, key.Key, ring.Ring.PartitionOf(key.Hash), ring.Ring.PreferenceList(key.Hash, n), replicas));
     }
 
-    private static async Task<ReplicaAnswer> ReplicaAsync(HttpContext http, SiloAdmin node, ObjectKey key, string siloId, int rank)
+    private static async Task<ReplicaAnswer> ReplicaAsync(IGrainFactory grains, RingView.Snapshot ring, ObjectKey key, int rank, TimeSpan timeout)
     {
-        var silo = node.Silo;
+        var ringSilo = ring.SiloFor(key.Hash, rank);
         try
         {
-            if (siloId == silo.Id) return ToAnswer(await silo.Catalog.InspectAsync(key, http.RequestAborted).ConfigureAwait(false), rank);
-            var entry = silo.View.Find(siloId) ?? throw new HttpRequestException($"{siloId} is not in the membership table.");
-            var path = $"/admin/keys/{Uri.EscapeDataString(key.Namespace)}/{Uri.EscapeDataString(key.Key)}?local=true";
-            var remote = await PeerAdminClient.GetAsync<ReplicaAnswer>(entry, path, http.Request, PeerTimeout).ConfigureAwait(false);
-            return remote with { Rank = rank };
+            var replica = grains.GetGrain<IReplicaGrain>(ReplicaGrainKey.Format(key.Namespace, key.Key, rank));
+            return ToAnswer(await replica.InspectAsync().WaitAsync(timeout).ConfigureAwait(false), ringSilo, rank);
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or JsonException or CometException or InvalidOperationException)
+        catch (Exception ex) when (ex is TimeoutException or OrleansException or SiloUnavailableException or CometException)
         {
-            var reason = ex is OperationCanceledException ? "did not answer in time" : ex.Message;
-            return new ReplicaAnswer(siloId, rank, false, reason, [], 0, null);
+            return new ReplicaAnswer(ringSilo ?? "", ringSilo, rank, false, ex is TimeoutException ? "did not answer in time" : ex.Message, [], 0, null);
         }
     }
 
-    public static ReplicaAnswer ToAnswer(ReplicaInspection inspection, int rank)
+    public static ReplicaAnswer ToAnswer(ReplicaInspection inspection, string? ringSilo, int rank)
     {
         ArgumentNullException.ThrowIfNull(inspection);
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -92,17 +86,29 @@ public static class KeyEndpoints
             JsonElement? state = null;
             string? value = null;
             string? base64 = null;
-            if (v.Kind == ObjectKind.Aso) state = ParseState(v.Data.Span);
+            HandlerStatsAnswer? handler = null;
+            if (v.Kind == ObjectKind.Aso)
+            {
+                state = ParseState(v.Data.Span);
+                handler = new HandlerStatsAnswer(v.HandlerCalls, v.HandlerFailures, v.HeapBytes);
+            }
             else if (v.Kind == ObjectKind.Value)
             {
                 base64 = Convert.ToBase64String(v.Data.Span);
-                try { value = StrictUtf8.GetString(v.Data.Span); } catch (DecoderFallbackException) { }
+                try
+                {
+                    value = StrictUtf8.GetString(v.Data.Span);
+                }
+                catch (DecoderFallbackException)
+                {
+                    // Binary: base64 only.
+                }
             }
             var expires = v.ExpiresAtMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(v.ExpiresAtMs) : (DateTimeOffset?)null;
             versions.Add(new VersionAnswer(v.Version, KindName(v.Kind), DateTimeOffset.FromUnixTimeMilliseconds(v.WrittenAtMs), expires,
-                v.ExpiresAtMs > 0 && v.ExpiresAtMs <= now, v.Code, state, value, base64, Stats(v.HandlerStats as AsoStats)));
+                v.ExpiresAtMs > 0 && v.ExpiresAtMs <= now, v.Code, state, value, base64, handler));
         }
-        return new ReplicaAnswer(inspection.Silo, rank, true, null, versions, inspection.HistoryCount, inspection.TimerPeriodSeconds);
+        return new ReplicaAnswer(inspection.Silo, ringSilo, rank, true, null, versions, inspection.HistoryCount, inspection.TimerPeriodSeconds);
     }
 
     private static string KindName(ObjectKind kind) => kind switch
@@ -118,10 +124,6 @@ public static class KeyEndpoints
         var reader = new Utf8JsonReader(json);
         return JsonElement.TryParseValue(ref reader, out var element) ? element : null;
     }
-
-    private static HandlerStatsAnswer? Stats(AsoStats? stats) => stats is null ? null : new HandlerStatsAnswer(
-        stats.Calls, stats.Failures, stats.FailuresByCode.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value, StringComparer.Ordinal),
-        stats.LastInstructions, stats.TotalInstructions, stats.NeighbourCalls, stats.HeapBytes, stats.PeakHeapBytes);
 
     /// <summary>Splits the raw target <c>/admin/keys/{ns}/{key}</c> so that %2F inside a key stays part of it.</summary>
     private static (string Ns, string Key) ParseTarget(HttpContext http)

@@ -1,98 +1,106 @@
 using Comet.Abstractions.Errors;
+using Comet.Admin.Silos;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Comet.Admin.Api;
 
 /// <summary>
-/// <c>POST /admin/silos/{id}/drain</c> and <c>…/stop</c>. Drain takes the silo off the ring (its
-/// membership row says it left, so the others re-route at once and anti-entropy re-replicates
-/// its partitions) and writes its dirty state, but leaves it running so an operator can watch
-/// before stopping it. Stop is a clean shutdown (finish in-flight turns, write state, leave).
-/// Any silo accepts either for any other silo and forwards it to that silo's admin API.
+/// <c>POST /admin/silos/{id}/drain</c> and <c>…/stop</c>, for any silo of the cluster from any
+/// other (forwarded through the named silo's <see cref="ISiloAdminService"/>). Drain is
+/// Orleans's graceful shutdown of that silo (<see cref="SiloAdmin.DrainAsync"/>): it leaves the
+/// ring at once, its grains deactivate and write their state, and its web host stays up so
+/// <c>/admin/silo</c> reports it drained. Stop ends the silo's host cleanly (202 first).
 /// </summary>
-public static partial class SiloControlEndpoints
+public static class SiloControlEndpoints
 {
-    private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(15);
+    public const string StoppingMessage = "The silo is stopping: it finishes in-flight requests, its grains deactivate and write their state, and it leaves the membership.";
 
-    public static RouteGroupBuilder MapSiloControlEndpoints(this RouteGroupBuilder admin, SiloAdmin node)
+    /// <summary>Time for the 202 to reach the caller before this silo's host starts to stop.</summary>
+    private static readonly TimeSpan StopDelay = TimeSpan.FromMilliseconds(200);
+
+    public static RouteGroupBuilder MapSiloControlEndpoints(this RouteGroupBuilder admin)
     {
-        ArgumentNullException.ThrowIfNull(node);
-        admin.MapPost("/silos/{id}/drain", (HttpContext http, string id) => ControlAsync(http, node, id, "drain"))
+        admin.MapPost("/silos/{id}/drain", (HttpContext http, string id) => ControlAsync(http, id, "drain"))
             .WithName("DrainSilo").WithTags("Silos")
-            .WithSummary("Takes the silo off the ring and writes its state; it keeps running until stopped.")
+            .WithSummary("Takes the silo out of the cluster gracefully (its grains deactivate and write their state; the ring moves on); its HTTP port keeps answering until it is stopped.")
             .Produces<SiloActionAnswer>()
-            .Produces<Grid.Gateway.ErrorAnswer>(StatusCodes.Status404NotFound);
-        admin.MapPost("/silos/{id}/stop", (HttpContext http, string id) => ControlAsync(http, node, id, "stop"))
-            .WithName("StopSilo").WithTags("Silos")
-            .WithSummary("Stops the silo cleanly (answers 202 first, then shuts down).")
             .Produces<SiloActionAnswer>(StatusCodes.Status202Accepted)
-            .Produces<Grid.Gateway.ErrorAnswer>(StatusCodes.Status404NotFound);
+            .Produces<Gateway.Rest.ErrorAnswer>(StatusCodes.Status404NotFound)
+            .Produces<Gateway.Rest.ErrorAnswer>(StatusCodes.Status409Conflict);
+        admin.MapPost("/silos/{id}/stop", (HttpContext http, string id) => ControlAsync(http, id, "stop"))
+            .WithName("StopSilo").WithTags("Silos")
+            .WithSummary("Stops the silo cleanly (answers 202 first, then shuts its host down).")
+            .Produces<SiloActionAnswer>(StatusCodes.Status202Accepted)
+            .Produces<Gateway.Rest.ErrorAnswer>(StatusCodes.Status404NotFound)
+            .Produces<Gateway.Rest.ErrorAnswer>(StatusCodes.Status409Conflict);
         return admin;
     }
 
-    private static async Task<IResult> ControlAsync(HttpContext http, SiloAdmin node, string id, string action)
+    private static async Task<IResult> ControlAsync(HttpContext http, string id, string action)
     {
-        var silo = node.Silo;
-        if (id == silo.Id) return action == "drain" ? await DrainAsync(http, node).ConfigureAwait(false) : Stop(http, node);
+        var services = http.RequestServices;
+        var self = services.GetRequiredService<SiloAdmin>();
+        if (id == self.Name) return action == "drain" ? await DrainSelfAsync(self).ConfigureAwait(false) : StopSelf(self);
+        if (self.HasLeft)
+            return AdminJson.Error(CometErrorCode.Unavailable, $"This silo ({self.Name}) is {self.State} and reaches no other silo; send the request to a running silo.");
 
-        var view = silo.View;
-        if (view.Find(id) is not { } entry) return AdminJson.Error(CometErrorCode.NotFound, $"No silo '{id}' in the membership table; GET /admin/cluster lists them.");
-        if (!view.IsLive(id)) return AdminJson.Error(CometErrorCode.Conflict, $"Silo '{id}' is not on the ring (status {entry.Status}); there is nothing to {action}.");
-        if (entry.HttpPort <= 0) return AdminJson.Error(CometErrorCode.Unavailable, $"Silo '{id}' serves no HTTP, so it cannot be asked to {action}.");
+        var options = services.GetRequiredService<IOptions<AdminOptions>>().Value;
+        var membership = services.GetRequiredService<IClusterMembershipService>();
+        if (Newest(membership.CurrentSnapshot, id) is not { } target)
+            return AdminJson.Error(CometErrorCode.NotFound, $"No silo '{id}' in the membership; GET /admin/cluster lists them.");
+        if (target.Status != SiloStatus.Active)
+            return AdminJson.Error(CometErrorCode.Conflict,
+                $"Silo '{id}' is not on the ring (status {target.Status}), so it cannot be reached through the cluster; a drained silo is stopped at its own HTTP address.");
+
+        var service = services.GetRequiredService<ISiloAdminClient>().On(target.SiloAddress);
+        SiloActionAnswer answer;
         try
         {
-            var (status, body) = await PeerAdminClient.PostAsync(entry, $"/admin/silos/{Uri.EscapeDataString(id)}/{action}", http.Request, ForwardTimeout).ConfigureAwait(false);
-            return Results.Content(body, "application/json", System.Text.Encoding.UTF8, status);
+            answer = await (action == "drain" ? service.DrainAsync() : service.StopAsync()).WaitAsync(options.PeerTimeout, http.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        catch (Exception ex) when (ex is TimeoutException or OrleansException or SiloUnavailableException)
         {
-            return AdminJson.Error(CometErrorCode.Unavailable, $"Silo '{id}' did not take the {action}: {ex.Message}");
+            return AdminJson.Error(CometErrorCode.Unavailable, $"Silo '{id}' did not take the {action}: {(ex is TimeoutException ? "it did not answer in time" : ex.Message)}");
         }
+        if (action == "stop") return Results.Json(answer, AdminJson.Options, statusCode: StatusCodes.Status202Accepted);
+
+        // A drain ends with the silo dead in the membership: wait for this silo's view to show it.
+        var deadline = DateTime.UtcNow + options.DrainWait;
+        while (DateTime.UtcNow < deadline && Newest(membership.CurrentSnapshot, id) is { Status: not SiloStatus.Dead })
+            await Task.Delay(100, http.RequestAborted).ConfigureAwait(false);
+        return Newest(membership.CurrentSnapshot, id) is { Status: SiloStatus.Dead }
+            ? AdminJson.Ok(new SiloActionAnswer(id, "drain", "drained", DrainedMessage(id)))
+            : Results.Json(answer with { Status = "draining" }, AdminJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 
-    private static async Task<IResult> DrainAsync(HttpContext http, SiloAdmin node)
+    private static async Task<IResult> DrainSelfAsync(SiloAdmin self)
     {
-        var silo = node.Silo;
-        if (!node.MarkDrained())
-            return AdminJson.Ok(new SiloActionAnswer(silo.Id, "drain", node.State, "The silo was already drained."));
-        await silo.Membership.LeaveAsync(http.RequestAborted).ConfigureAwait(false);
-        await silo.Catalog.FlushAsync().ConfigureAwait(false);
-        return AdminJson.Ok(new SiloActionAnswer(silo.Id, "drain", node.State,
-            "The silo left the ring and wrote its state; the others now serve its partitions. Stop it with POST /admin/silos/{id}/stop."));
+        if (self.IsStopping) return AdminJson.Error(CometErrorCode.Conflict, $"Silo '{self.Name}' is already stopping.");
+        var already = self.HasLeft;
+        await self.DrainAsync().ConfigureAwait(false);
+        return AdminJson.Ok(new SiloActionAnswer(self.Name, "drain", self.State, already ? "The silo was already drained." : DrainedMessage(self.Name)));
     }
 
-    private static IResult Stop(HttpContext http, SiloAdmin node)
+    private static IResult StopSelf(SiloAdmin self)
     {
-        var silo = node.Silo;
-        if (!node.MarkStopping())
-            return Results.Json(new SiloActionAnswer(silo.Id, "stop", node.State, "The silo is already stopping."), AdminJson.Options, statusCode: StatusCodes.Status202Accepted);
-        var logger = (http.RequestServices.GetService(typeof(ILoggerFactory)) as ILoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Comet.Admin");
-        // Stopping the silo stops this HTTP server, so it starts only once the answer is out.
-        http.Response.OnCompleted(() =>
-        {
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await node.StopAsync().ConfigureAwait(false);
-                }
-#pragma warning disable CA1031 // nobody awaits a stop that the answer already reported; it must not crash the process
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    LogStopFailed(logger, silo.Id, ex);
-                }
-            });
-            return Task.CompletedTask;
-        });
-        return Results.Json(new SiloActionAnswer(silo.Id, "stop", node.State, "The silo is stopping: it finishes in-flight requests, writes its state and leaves the membership."),
+        var started = self.RequestStop(StopDelay);
+        return Results.Json(new SiloActionAnswer(self.Name, "stop", "stopping", started ? StoppingMessage : "The silo is already stopping."),
             AdminJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Stopping silo {Silo} at the admin API's request failed")]
-    private static partial void LogStopFailed(ILogger logger, string silo, Exception ex);
+    private static string DrainedMessage(string id) =>
+        $"Silo '{id}' left the ring and its grains wrote their state; the others now serve its partitions. POST /admin/silos/{id}/stop at its own address ends its host.";
+
+    /// <summary>The newest generation of the silo named <paramref name="name"/> in a membership snapshot.</summary>
+    private static ClusterMember? Newest(ClusterMembershipSnapshot snapshot, string name)
+    {
+        ClusterMember? newest = null;
+        foreach (var (address, member) in snapshot.Members)
+            if (member.Name == name && (newest is null || address.Generation > newest.SiloAddress.Generation)) newest = member;
+        return newest;
+    }
 }

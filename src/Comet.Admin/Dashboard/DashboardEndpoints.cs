@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -8,7 +9,8 @@ namespace Comet.Admin.Dashboard;
 /// <summary>
 /// <c>GET /dashboard</c>: one page of plain HTML, JS and CSS, embedded in this assembly (no
 /// framework, no CDN: silos often run where nothing can be fetched). The page itself is public;
-/// the data it polls from <c>/admin</c> needs the admin key, which the page asks for.
+/// the data it polls from <c>/admin</c> needs the admin key, which the page asks for. It links
+/// to the Orleans Dashboard when the silo serves one.
 /// </summary>
 public static class DashboardEndpoints
 {
@@ -19,20 +21,31 @@ public static class DashboardEndpoints
         ["app.css"] = "text/css; charset=utf-8",
     };
 
-    private static readonly Dictionary<string, byte[]> Assets = Load();
+    private const string OrleansDashboardPlaceholder = "{{orleans-dashboard}}";
 
-    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
+    private static readonly Dictionary<string, byte[]> Embedded = Load();
+
+    /// <param name="app">The silo's web app.</param>
+    /// <param name="orleansDashboardPath">Where the Orleans Dashboard is served, for the page's link; null hides the link.</param>
+    public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app, string? orleansDashboardPath)
     {
+        var assets = new Dictionary<string, byte[]>(Embedded, StringComparer.Ordinal);
+        var page = Encoding.UTF8.GetString(assets["index.html"]);
+        page = orleansDashboardPath is null
+            ? page.Replace("class=\"orleans-link\"", "class=\"orleans-link\" hidden", StringComparison.Ordinal)
+            : page.Replace(OrleansDashboardPlaceholder, orleansDashboardPath.TrimEnd('/') + "/", StringComparison.Ordinal);
+        assets["index.html"] = Encoding.UTF8.GetBytes(page);
+
         app.MapGet("/", () => Results.Redirect("/dashboard")).ExcludeFromDescription();
-        app.MapGet("/dashboard", () => Asset("index.html"))
+        app.MapGet("/dashboard", () => Asset(assets, "index.html"))
             .WithName("GetDashboard").WithTags("Dashboard").WithSummary("The dashboard page.")
             .Produces<string>(StatusCodes.Status200OK, "text/html");
-        app.MapGet("/dashboard/{file}", (string file) => Asset(file)).ExcludeFromDescription();
+        app.MapGet("/dashboard/{file}", (string file) => Asset(assets, file)).ExcludeFromDescription();
         return app;
     }
 
-    private static IResult Asset(string file) =>
-        Assets.TryGetValue(file, out var bytes)
+    private static IResult Asset(Dictionary<string, byte[]> assets, string file) =>
+        assets.TryGetValue(file, out var bytes)
             ? Results.Bytes(bytes, ContentTypes[file])
             : Api.AdminJson.Error(Abstractions.Errors.CometErrorCode.NotFound, $"The dashboard has no file '{file}'.");
 

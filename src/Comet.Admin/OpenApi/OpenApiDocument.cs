@@ -14,8 +14,8 @@ namespace Comet.Admin.OpenApi;
 /// <c>GET /openapi/v1.json</c>: an OpenAPI 3.1 document built from the silo's routes as they are
 /// mapped (summaries, tags, path and query parameters, response types, whose schemas come from
 /// <see cref="JsonSchemaExporter"/>), so endpoints added later appear without further work.
-/// Microsoft.AspNetCore.OpenApi is not used: it must register services before the silo's HTTP
-/// app is built, and the admin API plugs in only after that (<c>Silo.ConfigureHttp</c>).
+/// Kept hand-built (no Microsoft.AspNetCore.OpenApi): it needs no services, and it describes every
+/// route the silo maps, the REST gateway's and the Orleans Dashboard's included, as they are.
 /// </summary>
 public static class OpenApiDocument
 {
@@ -112,13 +112,13 @@ public static class OpenApiDocument
             if (content.Count > 0) response["content"] = content;
             responses[produces.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)] = response;
         }
-        var guarded = AdminKeyGuard.IsGuarded(new PathString(PathOf(endpoint.RoutePattern)));
+        var guarded = AdminKeyGuard.IsAdminPath(new PathString(PathOf(endpoint.RoutePattern)));
         if (guarded)
         {
             responses["401"] ??= new JsonObject
             {
                 ["description"] = "No admin key, or a wrong one.",
-                ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = SchemaRef(typeof(Grid.Gateway.ErrorAnswer), schemas) } },
+                ["content"] = new JsonObject { ["application/json"] = new JsonObject { ["schema"] = SchemaRef(typeof(Gateway.Rest.ErrorAnswer), schemas) } },
             };
             op["security"] = new JsonArray(new JsonObject { ["adminKey"] = new JsonArray() }, new JsonObject { ["adminBearer"] = new JsonArray() });
         }

@@ -1,11 +1,13 @@
 using System.Text.Json;
 using Comet.Abstractions.Errors;
 using Comet.Admin.Api;
-using Comet.Grid.Hosting;
-using Comet.Grid.Security;
+using Comet.Gateway.Security;
+using Comet.Grains;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Comet.Admin.Security;
 
@@ -13,36 +15,36 @@ namespace Comet.Admin.Security;
 /// Namespace API keys in the admin API: <c>POST /admin/namespaces/{ns}/keys</c> creates one and answers its full
 /// text once (only its hash is stored), <c>GET</c> lists ids and metadata (never secrets), <c>DELETE
 /// …/keys/{id}</c> revokes one; every silo stops accepting it within <see cref="SecurityOptions.KeyRefreshPeriod"/>.
-/// The admin group around these requires the admin key, so client API keys are refused here.
+/// Keys live in the cluster's registry grain, through this silo's <see cref="ApiKeyStore"/>. The admin group
+/// around these requires the admin key, so client API keys are refused here.
 /// </summary>
 public static class ApiKeyEndpoints
 {
     /// <summary>Maps the API-key endpoints into the admin group (which already requires the admin key).</summary>
-    public static RouteGroupBuilder MapApiKeyEndpoints(this RouteGroupBuilder admin, Silo silo)
+    public static RouteGroupBuilder MapApiKeyEndpoints(this RouteGroupBuilder admin)
     {
         ArgumentNullException.ThrowIfNull(admin);
-        ArgumentNullException.ThrowIfNull(silo);
-        admin.MapPost("/namespaces/{ns}/keys", (HttpContext http, string ns) => CreateAsync(http, silo, ns))
+        admin.MapPost("/namespaces/{ns}/keys", (HttpContext http, string ns) => CreateAsync(http, ns))
             .WithName("CreateApiKey").WithTags("Security")
             .WithSummary("Creates an API key for the namespace; the answer holds the key's secret, shown this once.")
             .Produces<ApiKeyCreatedAnswer>(StatusCodes.Status201Created)
-            .Produces<Grid.Gateway.ErrorAnswer>(StatusCodes.Status404NotFound);
-        admin.MapGet("/namespaces/{ns}/keys", (HttpContext http, string ns) => ListAsync(http, silo, ns))
+            .Produces<Gateway.Rest.ErrorAnswer>(StatusCodes.Status404NotFound);
+        admin.MapGet("/namespaces/{ns}/keys", (HttpContext http, string ns) => ListAsync(http, ns))
             .WithName("ListApiKeys").WithTags("Security")
             .WithSummary("Lists the namespace's API keys (ids and metadata; secrets are never stored).")
             .Produces<ApiKeyListAnswer>()
-            .Produces<Grid.Gateway.ErrorAnswer>(StatusCodes.Status404NotFound);
-        admin.MapDelete("/namespaces/{ns}/keys/{id}", (HttpContext http, string ns, string id) => RevokeAsync(http, silo, ns, id))
+            .Produces<Gateway.Rest.ErrorAnswer>(StatusCodes.Status404NotFound);
+        admin.MapDelete("/namespaces/{ns}/keys/{id}", (HttpContext http, string ns, string id) => RevokeAsync(http, ns, id))
             .WithName("RevokeApiKey").WithTags("Security")
             .WithSummary("Revokes an API key; every silo refuses it within seconds.")
             .Produces(StatusCodes.Status204NoContent)
-            .Produces<Grid.Gateway.ErrorAnswer>(StatusCodes.Status404NotFound);
+            .Produces<Gateway.Rest.ErrorAnswer>(StatusCodes.Status404NotFound);
         return admin;
     }
 
-    private static async Task<IResult> CreateAsync(HttpContext http, Silo silo, string ns)
+    private static async Task<IResult> CreateAsync(HttpContext http, string ns)
     {
-        if (UnknownNamespace(silo, ns) is { } missing) return missing;
+        if (UnknownNamespace(http, ns) is { } missing) return missing;
         string? name = null;
         if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
         {
@@ -58,7 +60,7 @@ public static class ApiKeyEndpoints
         }
         try
         {
-            var created = await silo.Security.Keys.CreateAsync(ns, name, http.RequestAborted).ConfigureAwait(false);
+            var created = await Keys(http).CreateAsync(ns, name, http.RequestAborted).ConfigureAwait(false);
             var answer = new ApiKeyCreatedAnswer(created.Record.Id, ns, created.Key, created.Record.Name,
                 DateTimeOffset.FromUnixTimeMilliseconds(created.Record.CreatedAtMs));
             return Results.Json(answer, AdminJson.Options, statusCode: StatusCodes.Status201Created);
@@ -69,25 +71,27 @@ public static class ApiKeyEndpoints
         }
     }
 
-    private static async Task<IResult> ListAsync(HttpContext http, Silo silo, string ns)
+    private static async Task<IResult> ListAsync(HttpContext http, string ns)
     {
-        if (UnknownNamespace(silo, ns) is { } missing) return missing;
-        var keys = await silo.Security.Keys.ListAsync(ns, http.RequestAborted).ConfigureAwait(false);
+        if (UnknownNamespace(http, ns) is { } missing) return missing;
+        var keys = await Keys(http).ListAsync(ns, http.RequestAborted).ConfigureAwait(false);
         var items = new List<ApiKeyInfo>(keys.Count);
         foreach (var key in keys) items.Add(ApiKeyInfo.Of(key));
         return AdminJson.Ok(new ApiKeyListAnswer(ns, items));
     }
 
-    private static async Task<IResult> RevokeAsync(HttpContext http, Silo silo, string ns, string id)
+    private static async Task<IResult> RevokeAsync(HttpContext http, string ns, string id)
     {
-        if (UnknownNamespace(silo, ns) is { } missing) return missing;
-        if (!ApiKeyToken.IsId(id) || !await silo.Security.Keys.RevokeAsync(ns, id, http.RequestAborted).ConfigureAwait(false))
+        if (UnknownNamespace(http, ns) is { } missing) return missing;
+        if (!ApiKeyToken.IsId(id) || !await Keys(http).RevokeAsync(ns, id, http.RequestAborted).ConfigureAwait(false))
             return AdminJson.Error(CometErrorCode.NotFound, $"Namespace '{ns}' has no API key '{id}'; GET /admin/namespaces/{ns}/keys lists them.");
         return Results.NoContent();
     }
 
-    private static IResult? UnknownNamespace(Silo silo, string ns) =>
-        silo.Options.Namespaces.ContainsKey(ns)
+    private static ApiKeyStore Keys(HttpContext http) => http.RequestServices.GetRequiredService<ApiKeyStore>();
+
+    private static IResult? UnknownNamespace(HttpContext http, string ns) =>
+        http.RequestServices.GetRequiredService<IOptions<CometGridOptions>>().Value.Namespaces.ContainsKey(ns)
             ? null
             : AdminJson.Error(CometErrorCode.UnknownNamespace, $"Namespace '{ns}' does not exist; namespaces are configured in Comet:Silo:Namespaces.");
 }

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Comet.Abstractions.Errors;
 using Comet.Abstractions.Protocol;
+using Comet.Gateway.Metrics;
 using Comet.Gateway.Security;
 using Comet.Grains;
 using Microsoft.AspNetCore.Builder;
@@ -31,16 +33,22 @@ public static class RestGateway
         ArgumentNullException.ThrowIfNull(app);
         var coordinator = app.ServiceProvider.GetRequiredService<Coordinator>();
         var security = app.ServiceProvider.GetRequiredService<GatewaySecurity>();
-        app.MapMethods("/v1/{ns}/keys/{**rest}", ["GET", "PUT", "DELETE"], (HttpContext http) => HandleAsync(http, coordinator, security));
+        // Optional: the admin API registers it to show ops/s, latency and errors by code.
+        var metrics = app.ServiceProvider.GetService<OperationMetrics>();
+        app.MapMethods("/v1/{ns}/keys/{**rest}", ["GET", "PUT", "DELETE"], (HttpContext http) => HandleAsync(http, coordinator, security, metrics));
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext http, Coordinator coordinator, GatewaySecurity security)
+    private static async Task HandleAsync(HttpContext http, Coordinator coordinator, GatewaySecurity security, OperationMetrics? metrics)
     {
         var limits = coordinator.Options.Limits;
+        var started = Stopwatch.GetTimestamp();
+        CometErrorCode? failed = null;
+        var op = OpOf(http.Request.Method, history: false);
         try
         {
             var (ns, key, history) = ParseTarget(http);
+            op = OpOf(http.Request.Method, history);
             var ct = http.RequestAborted;
             // Access and rates are checked before the body is read; a refusal changes nothing.
             var credentials = await security.CredentialsOfAsync(HttpCredentials.PresentedKey(http.Request), http.Connection.RemoteIpAddress, ct).ConfigureAwait(false);
@@ -76,22 +84,42 @@ public static class RestGateway
         }
         catch (RateLimitedException ex)
         {
+            failed = ex.Code;
             await WriteErrorAsync(http, ex.Code, ex.Message, ex.RetryAfter).ConfigureAwait(false);
         }
         catch (CometException ex)
         {
+            failed = ex.Code;
             if (ex.Code == CometErrorCode.Unauthorized) http.Response.Headers.WWWAuthenticate = "Bearer realm=\"comet\"";
             await WriteErrorAsync(http, ex.Code, ex.Message).ConfigureAwait(false);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
+            failed = CometErrorCode.TooLarge;
             await WriteErrorAsync(http, CometErrorCode.TooLarge, $"The request body is larger than {limits.MaxValueBytes} bytes.").ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
             // The client went away.
         }
+        finally
+        {
+            if (metrics is not null)
+            {
+                metrics.Record(op, Stopwatch.GetElapsedTime(started));
+                if (failed is { } code) metrics.RecordError(code);
+            }
+        }
     }
+
+    /// <summary>The op a request is, for metrics.</summary>
+    private static ClientOp OpOf(string method, bool history) => method switch
+    {
+        _ when history => ClientOp.History,
+        "PUT" => ClientOp.Put,
+        "DELETE" => ClientOp.Delete,
+        _ => ClientOp.Get,
+    };
 
     /// <summary>The JSON error answer; a RateLimited one carries its retry hint (<c>Retry-After</c> in whole seconds, and <c>retryAfterMs</c>).</summary>
     public static async Task WriteErrorAsync(HttpContext http, CometErrorCode code, string message, TimeSpan? retryAfter = null)

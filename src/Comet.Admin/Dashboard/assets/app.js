@@ -1,4 +1,5 @@
 // CometGrains dashboard: polls the silo's admin API and draws by hand (no framework, no CDN).
+// Grains, silos and call rates in Orleans's own terms are one click away (the Orleans Dashboard link).
 // Everything from the server is put into the page as text, never as HTML.
 "use strict";
 
@@ -63,18 +64,19 @@ function renderCluster(cluster) {
   $("served-by").textContent = "served by " + cluster.self;
   const live = cluster.silos.filter((s) => s.live);
   $("silo-count").textContent = String(live.length);
-  $("view-version").textContent = `view v${cluster.viewVersion}, ${cluster.silos.length} in the table`;
+  $("view-version").textContent = `membership v${cluster.viewVersion}, ${cluster.silos.length} listed`;
   const body = $("cluster-table").querySelector("tbody");
   body.replaceChildren(...cluster.silos.map((s) => {
     const row = el("tr", { "data-silo": s.id, "data-live": String(s.live) },
       el("td", null, el("span", { class: "swatch", style: "background:" + siloColor(s.id) }), s.id, s.isSelf ? " (this)" : ""),
-      el("td", null, el("span", { class: "pill " + s.status }, s.status), s.state && s.state !== "running" ? " " + s.state : ""),
+      el("td", null, el("span", { class: "pill " + s.status }, s.status)),
       el("td", null, s.live ? "yes" : "no"),
-      el("td", null, s.host),
-      el("td", null, `${s.siloPort} / ${s.gatewayPort} / ${s.httpPort}`),
+      el("td", { title: s.address }, s.host),
+      el("td", null, `${s.siloPort} / ${s.gatewayPort} / ${s.httpPort == null ? "–" : s.httpPort}`),
       el("td", null, duration(s.uptimeSeconds)),
       el("td", null, s.activations == null ? "–" : s.activations),
       el("td", null, s.partitionsOwned),
+      el("td", null, s.state || "–"),
       el("td", { class: "muted" }, s.error || ""));
     return row;
   }));
@@ -141,8 +143,9 @@ function renderMetrics(m) {
   $("m-p50").textContent = ms(m.latency.p50Ms);
   $("m-p99").textContent = ms(m.latency.p99Ms);
   $("m-cluster-ops").textContent = m.cluster ? m.cluster.opsPerSecond.toFixed(1) : "–";
-  const failures = Object.entries(m.cluster ? m.cluster.handlerFailures : m.handlerFailures);
-  $("m-failures").textContent = failures.length ? failures.map(([c, n]) => `${c}: ${n}`).join(", ") : "none";
+  const byCode = (o) => { const e = Object.entries(o || {}); return e.length ? e.map(([c, n]) => `${c}: ${n}`).join(", ") : "none"; };
+  $("m-errors").textContent = byCode(m.cluster ? m.cluster.errors : m.errors);
+  $("m-failures").textContent = byCode(m.cluster ? m.cluster.handlerFailures : m.handlerFailures);
   drawChart($("chart-ops"), m.series, [{ color: "#3461c1", value: (p) => p.ops }]);
   drawChart($("chart-latency"), m.series, [
     { color: "#3461c1", value: (p) => p.p50Ms },
@@ -155,13 +158,10 @@ function renderMetrics(m) {
 // ---- key inspector ----
 
 function statsList(stats) {
-  const failures = Object.entries(stats.failuresByCode || {}).map(([c, n]) => `${c}: ${n}`).join(", ") || "none";
   return el("dl", { class: "handler-stats" },
     el("dt", null, "calls"), el("dd", { class: "calls" }, stats.calls),
-    el("dt", null, "failures"), el("dd", null, `${stats.failures} (${failures})`),
-    el("dt", null, "instructions"), el("dd", null, `${stats.lastInstructions} last, ${stats.totalInstructions} total`),
-    el("dt", null, "heap"), el("dd", null, `${stats.heapBytes} B (peak ${stats.peakHeapBytes} B)`),
-    el("dt", null, "neighbour calls"), el("dd", null, stats.neighbourCalls));
+    el("dt", null, "failures"), el("dd", { class: "failures" }, stats.failures),
+    el("dt", null, "Lua heap"), el("dd", null, `${stats.heapBytes} B`));
 }
 
 function renderVersion(v) {
@@ -182,7 +182,8 @@ function renderKey(answer) {
   $("inspect-summary").textContent = `${answer.namespace}/${answer.key}: partition ${answer.partition}, preference list ${answer.preferenceList.join(", ")}`;
   $("replicas").replaceChildren(...answer.replicas.map((r) => {
     const card = el("div", { class: "replica" + (r.reachable ? "" : " unreachable"), "data-silo": r.silo },
-      el("h3", null, el("span", { class: "swatch", style: "background:" + siloColor(r.silo) }), `${r.silo} `, el("span", { class: "muted" }, r.rank === 0 ? "first in list" : `replica ${r.rank + 1}`)));
+      el("h3", null, el("span", { class: "swatch", style: "background:" + siloColor(r.silo) }), `replica ${r.rank} on ${r.silo} `,
+        el("span", { class: "muted" }, r.ringSilo && r.ringSilo !== r.silo ? `(the ring names ${r.ringSilo}: moving back)` : r.rank === 0 ? "(first in the preference list)" : "")));
     if (!r.reachable) card.append(el("div", { class: "muted" }, "unreachable: " + r.error));
     else if (r.versions.length === 0) card.append(el("div", { class: "muted" }, "holds nothing for this key"));
     else card.append(...r.versions.map(renderVersion));
