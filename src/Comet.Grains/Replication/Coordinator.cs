@@ -280,14 +280,13 @@ public sealed class Coordinator
     private int[] ReplicaOrder(ObjectKey key, int n)
     {
         var order = new int[n];
-        var snapshot = _ring.Current;
+        var ring = _ring.Current.Ring;
+        var walk = ring.IsEmpty ? [] : ring.PreferenceList(key.Hash, n);
         var front = 0;
         var back = n - 1;
-        // Local replicas first, the others after them in replica order.
-        Span<bool> local = n <= 64 ? stackalloc bool[n] : new bool[n];
-        for (var r = 0; r < n; r++) local[r] = snapshot.SiloFor(key.Hash, r) == _silo.Name;
-        for (var r = 0; r < n; r++) if (local[r]) order[front++] = r;
-        for (var r = n - 1; r >= 0; r--) if (!local[r]) order[back--] = r;
+        // Local replicas first, the others after them in replica order (the walk wraps when silos are fewer than N).
+        for (var r = 0; r < n; r++) if (walk.Length > 0 && walk[r % walk.Length] == _silo.Name) order[front++] = r;
+        for (var r = n - 1; r >= 0; r--) if (walk.Length == 0 || walk[r % walk.Length] != _silo.Name) order[back--] = r;
         return order;
     }
 
