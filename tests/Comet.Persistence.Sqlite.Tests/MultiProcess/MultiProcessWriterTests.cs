@@ -27,7 +27,7 @@ public sealed class MultiProcessWriterTests : IDisposable
     [Fact]
     public async Task Membership_updates_racing_from_four_processes_have_exactly_one_winner_per_table_version()
     {
-        const int processes = 4, rounds = 150;
+        const int processes = 4, rounds = 100;
         var clusterId = "race-" + Guid.NewGuid().ToString("N");
         using var table = MembershipTableFixture.Create(database, clusterId);
         await table.InitializeMembershipTable(true);
@@ -64,7 +64,7 @@ public sealed class MultiProcessWriterTests : IDisposable
     [Fact]
     public async Task Grain_state_writes_racing_from_three_processes_lose_nothing_when_one_is_killed_with_SIGKILL()
     {
-        const int processes = 3, target = 2000;
+        const int processes = 3, target = 1000;
         var serviceId = "race-" + Guid.NewGuid().ToString("N");
         var grain = GrainId.Create("counter-grain", "shared");
         var arguments = new[] { "grainstate", database.Path, serviceId, grain.ToString(), goFile, target.ToString(System.Globalization.CultureInfo.InvariantCulture) };
