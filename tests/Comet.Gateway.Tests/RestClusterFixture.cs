@@ -1,30 +1,23 @@
-using Comet.Tests.Shared;
+using Comet.Gateway.Tests.Support;
 
 namespace Comet.Gateway.Tests;
 
-/// <summary>Three real silos in this process on one temporary SQLite file, shared by the REST tests; each test uses its own keys.</summary>
-public sealed class RestClusterFixture : IAsyncLifetime
+/// <summary>
+/// Three real silos in this process on one temporary SQLite file, in dev mode: <c>default</c> is open to anonymous
+/// loopback callers; <c>alpha</c> and <c>beta</c> need API keys. Keys refresh every 200 ms so revocations show quickly.
+/// </summary>
+public sealed class RestClusterFixture : ClusterFixture
 {
-    public SiloCluster Cluster { get; private set; } = null!;
+    public const string Open = "default";
+    public const string Alpha = "alpha";
+    public const string Beta = "beta";
 
-    public HttpClient Http { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override IDictionary<string, string?> Configuration => new Dictionary<string, string?>
     {
-        Cluster = await SiloCluster.StartAsync(3);
-        Http = new HttpClient { BaseAddress = Cluster.Http(0) };
-    }
-
-    public async Task DisposeAsync()
-    {
-        Http?.Dispose();
-        if (Cluster is not null) await Cluster.DisposeAsync();
-    }
-
-    /// <summary>A client for silo <paramref name="index"/>'s REST gateway.</summary>
-    public HttpClient HttpOf(int index) => new() { BaseAddress = Cluster.Http(index) };
-
-    public static string NewKey(string prefix = "key") => $"{prefix}-{Guid.NewGuid():N}";
+        ["Comet:Silo:Namespaces:alpha:AllowAnonymous"] = "false",
+        ["Comet:Silo:Namespaces:beta:AllowAnonymous"] = "false",
+        ["Comet:Silo:Security:KeyRefreshPeriod"] = "00:00:00.200",
+    };
 }
 
 [CollectionDefinition(Name)]

@@ -13,7 +13,7 @@ public sealed class RestSmokeTests(RestClusterFixture fixture)
         var key = RestClusterFixture.NewKey();
         var put = await fixture.Http.PutAsync($"/v1/default/keys/{key}", new StringContent("hello"));
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
-        using var other = fixture.HttpOf(2);
+        var other = fixture.HttpOf(2);
         var get = await other.GetAsync($"/v1/default/keys/{key}");
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
         Assert.Equal("hello", await get.Content.ReadAsStringAsync());
@@ -28,7 +28,7 @@ public sealed class RestSmokeTests(RestClusterFixture fixture)
         Assert.Equal(HttpStatusCode.Created, (await fixture.Http.PutAsync($"/v1/default/keys/{key}", code)).StatusCode);
         var first = await fixture.Http.GetAsync($"/v1/default/keys/{key}");
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        using var other = fixture.HttpOf(1);
+        var other = fixture.HttpOf(1);
         var second = await other.GetAsync($"/v1/default/keys/{key}");
         Assert.Equal(HttpStatusCode.NotFound, second.StatusCode);
         Assert.Contains("\"error\":\"NotFound\"", await second.Content.ReadAsStringAsync(), StringComparison.Ordinal);

@@ -36,6 +36,13 @@ public sealed class SecurityOptions
     /// <summary>Password of <see cref="CertificatePath"/>.</summary>
     public string? CertificatePassword { get; set; }
 
+    /// <summary>
+    /// The hand-written grid's shared secret between silos. The Orleans grid has no such handshake: silos authenticate
+    /// each other with TLS and the cluster certificate (<see cref="CertificatePath"/>). Kept only so that a silo given
+    /// one refuses to start instead of running without the protection its operator asked for.
+    /// </summary>
+    public string? ClusterSecret { get; set; }
+
     /// <summary>Per-client fair sharing of the storage this silo commits to (OpenDHT).</summary>
     public FairAdmissionOptions Admission { get; set; } = new();
 
@@ -55,6 +62,9 @@ public sealed class SecurityOptions
 
     public void Validate()
     {
+        if (!string.IsNullOrEmpty(ClusterSecret))
+            throw new ArgumentException("Comet:Silo:Security:ClusterSecret (--cluster-secret) is not supported on the Orleans grid and would protect nothing; " +
+                "silos authenticate each other with TLS: give every silo the cluster certificate (Comet:Silo:Security:CertificatePath, --tls-certificate) and drop the secret.");
         if (KeyRefreshPeriod <= TimeSpan.Zero) throw new ArgumentException("Comet:Security:KeyRefreshPeriod must be positive.");
         if (KeyMissReadsPerSecond < 0) throw new ArgumentException("Comet:Security:KeyMissReadsPerSecond must not be negative.");
         Admission.Validate();
