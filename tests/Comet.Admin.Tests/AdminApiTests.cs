@@ -200,6 +200,23 @@ public sealed class AdminApiTests(AdminClusterFixture fx)
     }
 
     [Fact]
+    public async Task Calls_to_the_coordinator_grain_the_sdk_uses_are_counted_with_their_errors()
+    {
+        var before = await fx.GetAsync<MetricsAnswer>(0, "/admin/metrics");
+        var coordinator = fx.Silo(0).Services.GetRequiredService<IGrainFactory>().GetGrain<ICoordinatorGrain>(0);
+        var key = AdminClusterFixture.NewKey("sdk");
+
+        await coordinator.PutAsync(new PutCommand("default", key, Abstractions.Protocol.ObjectKind.Value, Encoding.UTF8.GetBytes("v"), null, null, null, new(null, null, null), null));
+        await coordinator.GetAsync(new GetCommand("default", key, null, new(null, null, null), null));
+        await Assert.ThrowsAsync<Abstractions.Errors.CometException>(() => coordinator.GetAsync(new GetCommand("default", key + "-missing", null, new(null, null, null), null)));
+
+        var after = await fx.GetAsync<MetricsAnswer>(0, "/admin/metrics");
+        Assert.Equal(1, after.Ops["put"].Total - before.Ops["put"].Total);
+        Assert.Equal(2, after.Ops["get"].Total - before.Ops["get"].Total);
+        Assert.Equal(1, after.Errors["NotFound"] - before.Errors.GetValueOrDefault("NotFound"));
+    }
+
+    [Fact]
     public async Task Cluster_scope_metrics_sum_every_live_silo()
     {
         var prefix = AdminClusterFixture.NewKey("scope");
