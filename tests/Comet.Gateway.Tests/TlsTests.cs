@@ -57,7 +57,7 @@ public sealed class TlsCollection : ICollectionFixture<TlsClusterFixture>
 /// and whoever cannot (a client or a silo without it) is refused.
 /// </summary>
 [Collection(TlsCollection.Name)]
-public sealed class TlsTests(TlsClusterFixture fixture)
+public sealed class TlsTests(TlsClusterFixture fixture, Xunit.Abstractions.ITestOutputHelper log)
 {
     private static PutCommand Put(string key, string value) =>
         new("default", key, ObjectKind.Value, Encoding.UTF8.GetBytes(value), null, null, null, default, null);
@@ -174,6 +174,7 @@ public sealed class TlsTests(TlsClusterFixture fixture)
             }
             Assert.True(stranger.HasExited, "the stranger silo is still running after 45 s; it should have been refused:\n" + output);
             Assert.NotEqual(0, stranger.ExitCode);
+            lock (output) log.WriteLine($"the stranger silo exited with {stranger.ExitCode}:\n{output}");
         }
         finally
         {
