@@ -7,8 +7,7 @@ namespace Comet.Cluster.Tests.Processes;
 /// <summary>
 /// One <c>comet-silo --silo-id ...</c> process with a fixed id and fixed ports, so a restart is the same silo (same
 /// name on the ring, same addresses) in a new incarnation. Faults are real signals: SIGKILL, SIGSTOP, SIGCONT.
-/// The shell execs dotnet with stdout and stderr appended to the silo's log file, so the output survives the test
-/// and a frozen or killed silo never blocks on a pipe nobody reads.
+/// Its stdout and stderr go, line by line and stamped with the time, to the silo's log file (one file across restarts).
 /// </summary>
 internal sealed class SiloProcess : IDisposable
 {
@@ -35,6 +34,8 @@ internal sealed class SiloProcess : IDisposable
     private readonly string _executable;
     private readonly string _database;
     private readonly IReadOnlyList<string> _extraArgs;
+    private readonly StreamWriter _log;
+    private bool _closed;
     private Process? _process;
 
     public SiloProcess(string id, SiloPorts ports, string executable, string database, string logFile, IReadOnlyList<string> extraArgs)
@@ -45,6 +46,7 @@ internal sealed class SiloProcess : IDisposable
         _executable = executable;
         _database = database;
         _extraArgs = extraArgs;
+        _log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true };
     }
 
     public string Id { get; }
@@ -80,30 +82,43 @@ internal sealed class SiloProcess : IDisposable
         if (IsRunning) throw new InvalidOperationException($"{Id} already runs (pid {_process!.Id}).");
         _process?.Dispose();
         Starts++;
-        File.AppendAllText(LogFile, $"===== {Id} start #{Starts} at {DateTime.UtcNow:HH:mm:ss.fff} UTC{Environment.NewLine}");
-        var start = new ProcessStartInfo("/bin/sh")
+        var start = new ProcessStartInfo("dotnet")
         {
             UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
             // Its own stdin, never the test host's.
             RedirectStandardInput = true,
         };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$@\" >>\"$COMET_SILO_LOG\" 2>&1");
-        start.ArgumentList.Add("comet-silo");
         string[] args =
         [
-            "dotnet", _executable, "--silo-id", Id, "--data", _database,
+            _executable, "--silo-id", Id, "--data", _database,
             "--silo-port", Port(Ports.Silo), "--gateway-port", Port(Ports.Gateway), "--http-port", Port(Ports.Http),
-            // UTC timestamps on every log line, to line the silo's view up with the test's.
-            "--Logging:Console:FormatterOptions:TimestampFormat", "HH:mm:ss.fff ", "--Logging:Console:FormatterOptions:UseUtcTimestamp", "true",
             .. _extraArgs,
         ];
         foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["COMET_SILO_LOG"] = LogFile;
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"{Id} did not start.");
-        Started[_process.Id] = _process;
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Log(e.Data);
+        process.ErrorDataReceived += (_, e) => Log(e.Data);
+        Log($"===== {Id} start #{Starts}: dotnet {string.Join(' ', args)}");
+        if (!process.Start()) throw new InvalidOperationException($"{Id} did not start.");
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        Started[process.Id] = process;
         IsFrozen = false;
         IsServing = false;
+    }
+
+    /// <summary>One line of the silo's output, stamped with the test's UTC clock (the silo's own lines carry no time).</summary>
+    private void Log(string? line)
+    {
+        if (line is null) return;
+        lock (_log)
+        {
+            // Output can still arrive while the fixture is disposed.
+            if (!_closed) _log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+        }
     }
 
     /// <summary>A crash: SIGKILL, no shutdown code runs. Returns once the process is gone.</summary>
@@ -177,6 +192,16 @@ internal sealed class SiloProcess : IDisposable
 
     /// <summary>SIGKILL whatever still runs (a frozen process included): a failed test leaves no silo behind.</summary>
     public void Dispose()
+    {
+        DisposeProcess();
+        lock (_log)
+        {
+            _closed = true;
+            _log.Dispose();
+        }
+    }
+
+    private void DisposeProcess()
     {
         if (_process is null) return;
         try
