@@ -46,7 +46,7 @@ public sealed class ProcessCluster : IAsyncLifetime
         for (var i = 0; i < silos; i++)
         {
             var id = $"silo-{i + 1}";
-            _silos[id] = new SiloProcess(id, ports[i], executable, Database, Path.Combine(Directory, id + ".log"), []);
+            _silos[id] = new SiloProcess(id, ports[i], executable, Database, Path.Combine(Directory, id + ".log"));
         }
         Http = KeyValueRest.CreateClient();
     }
@@ -86,7 +86,19 @@ public sealed class ProcessCluster : IAsyncLifetime
         return path;
     }
 
-    public async Task InitializeAsync() => await EnsureAllServingAsync();
+    public async Task InitializeAsync()
+    {
+        try
+        {
+            await EnsureAllServingAsync();
+        }
+        catch
+        {
+            // A fixture that failed to start may not be disposed: leave no silo behind.
+            foreach (var silo in _silos.Values) silo.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>
     /// Brings the cluster back to every silo running and serving: a silo left frozen or dead by an earlier test is

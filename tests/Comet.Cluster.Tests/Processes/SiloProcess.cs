@@ -33,19 +33,17 @@ internal sealed class SiloProcess : IDisposable
 
     private readonly string _executable;
     private readonly string _database;
-    private readonly IReadOnlyList<string> _extraArgs;
     private readonly StreamWriter _log;
     private bool _closed;
     private Process? _process;
 
-    public SiloProcess(string id, SiloPorts ports, string executable, string database, string logFile, IReadOnlyList<string> extraArgs)
+    public SiloProcess(string id, SiloPorts ports, string executable, string database, string logFile)
     {
         Id = id;
         Ports = ports;
         LogFile = logFile;
         _executable = executable;
         _database = database;
-        _extraArgs = extraArgs;
         _log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete)) { AutoFlush = true };
     }
 
@@ -94,7 +92,6 @@ internal sealed class SiloProcess : IDisposable
         [
             _executable, "--silo-id", Id, "--data", _database,
             "--silo-port", Port(Ports.Silo), "--gateway-port", Port(Ports.Gateway), "--http-port", Port(Ports.Http),
-            .. _extraArgs,
         ];
         foreach (var arg in args) start.ArgumentList.Add(arg);
         var process = new Process { StartInfo = start };
