@@ -42,7 +42,7 @@ public sealed partial class ReplicaGrain
             if (state.Length > limit)
                 return nodes.Select(n => new NeighbourReply(n, false, null, $"data is {state.Length} bytes; the limit is {limit}")).ToArray();
             var put = new ReplicaPut(entry with { Payload = state, WrittenAtMs = grain.NowMs() }, PutMode.Neighbour,
-                new CallerInfo(self.NodeIp, null, self.NodeId, null), grain._state.State.Replicas);
+                new CallerInfo(self.NodeIp, null, self.NodeId, null), grain._replicas);
             var tasks = new Task<NeighbourReply>[nodes.Count];
             for (var i = 0; i < nodes.Count; i++) tasks[i] = PutOneAsync(nodes[i], walk, put, ct);
             return await Task.WhenAll(tasks).ConfigureAwait(true);
@@ -51,7 +51,7 @@ public sealed partial class ReplicaGrain
         /// <summary>The key's neighbours: its N replicas' silos, then the spares.</summary>
         private string[] Walk()
         {
-            var n = grain._state.State.Replicas > 0 ? grain._state.State.Replicas
+            var n = grain._replicas > 0 ? grain._replicas
                 : grain._options.Namespaces.TryGetValue(grain._key.Namespace, out var ns) ? ns.N : 3;
             return grain._ring.Current.Ring.PreferenceList(grain._key.Hash, n + grain._options.Spares);
         }
@@ -61,8 +61,9 @@ public sealed partial class ReplicaGrain
             : node == grain.SiloName ? "a neighbour call cannot target this replica itself"
             : null;
 
+        // The silo's grain factory, not the grain's: handlers resume on pool threads, outside the activation's turn.
         private IReplicaGrain ReplicaOn(string node, string[] walk) =>
-            grain.GrainFactory.GetGrain<IReplicaGrain>(ReplicaGrainKey.Format(grain._key.Namespace, grain._key.Key, Array.IndexOf(walk, node)));
+            grain._grains.GetGrain<IReplicaGrain>(ReplicaGrainKey.Format(grain._key.Namespace, grain._key.Key, Array.IndexOf(walk, node)));
 
         private async Task<NeighbourReply> GetOneAsync(string node, string[] walk, ReplicaRead read, CancellationToken ct)
         {

@@ -33,6 +33,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     private readonly ILocalSiloDetails _silo;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly IGrainFactory _grains;
     private readonly Dictionary<Dot, AsoObject> _objects = [];
     private ReplicaRecord _record = null!;
     private ObjectKey _key;
@@ -43,7 +44,13 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     private IGrainTimer? _flushTimer;
     private bool _dirty;
     private MembershipVersion _placementCheckedAt;
+    private string? _home;
+    private long _migrationAskedAtMs;
+    private const long MigrationRetryMs = 1000;
     private AsoNeighbours? _neighbours;
+
+    /// <summary>The object's replication degree, kept beside the persisted state: handlers resume off the activation's turn, where the state may not be read.</summary>
+    private volatile int _replicas;
 
     public ReplicaGrain(
         [PersistentState(StateName, CometStorage.Replicas)] IPersistentState<ReplicaState> state,
@@ -52,6 +59,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
         RingView ring,
         ILocalSiloDetails silo,
         TimeProvider time,
+        IGrainFactory grains,
         ILogger<ReplicaGrain> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -61,6 +69,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
         _ring = ring;
         _silo = silo;
         _time = time;
+        _grains = grains;
         _logger = logger;
     }
 
@@ -77,6 +86,8 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
         _node = "r" + replica.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _record = _state.State.Record is { Length: > 0 } bytes ? ReplicaRecord.Decode(bytes) : new ReplicaRecord(ns, key, [], []);
         _placementCheckedAt = _ring.Current.Version;
+        _home = _ring.Current.SiloFor(_key.Hash, _replica);
+        _replicas = _state.State.Replicas;
         var now = NowMs();
         foreach (var entry in _record.Live)
         {
@@ -188,6 +199,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
                 await GrainFactory.GetGrain<IKeyIndexGrain>(_ring.Current.Ring.PartitionOf(_key.Hash))
                     .AddAsync(new IndexedKey(_key.Namespace, _key.Key, Math.Max(request.Replicas, _state.State.Replicas))).ConfigureAwait(true);
                 _state.State.Replicas = request.Replicas;
+                _replicas = request.Replicas;
             }
             await PersistAsync(next).ConfigureAwait(true);
             foreach (var old in superseded) DropObject(old.Version.Dot);
@@ -410,10 +422,18 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     private void CheckPlacement()
     {
         var snapshot = _ring.Current;
-        if (snapshot.Version == _placementCheckedAt) return;
-        _placementCheckedAt = snapshot.Version;
-        var home = snapshot.SiloFor(_key.Hash, _replica);
-        if (home is not null && home != SiloName && snapshot.Addresses.ContainsKey(home)) this.MigrateOnIdle();
+        if (snapshot.Version != _placementCheckedAt)
+        {
+            _placementCheckedAt = snapshot.Version;
+            _home = snapshot.SiloFor(_key.Hash, _replica);
+        }
+        if (_home is null || _home == SiloName || !snapshot.Addresses.ContainsKey(_home)) return;
+        // The new silo may not be a placement target yet (its grain types not yet known cluster-wide):
+        // ask again a little later rather than once per membership change.
+        var now = NowMs();
+        if (now - _migrationAskedAtMs < MigrationRetryMs) return;
+        _migrationAskedAtMs = now;
+        this.MigrateOnIdle();
     }
 
     /// <summary>The grain timer's tick: every live ASO with a timer runs <c>onTimer</c>.</summary>

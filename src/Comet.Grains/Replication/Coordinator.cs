@@ -96,6 +96,7 @@ public sealed class Coordinator
     private async Task<PutResult> WriteAsync(ObjectKey key, QuorumPlan plan, ObjectKind kind, string? code, ReadOnlyMemory<byte> payload,
         long expiresAt, VectorClock? context, CallerInfo caller, CancellationToken ct)
     {
+        RequireLiveSilos(plan.W, "write", "w");
         var order = ReplicaOrder(key, plan.N);
         var write = new NewWrite(kind, code, payload, expiresAt, context, caller, plan.N);
         var failures = new List<CometException>();
@@ -153,8 +154,9 @@ public sealed class Coordinator
         var plan = QuorumPlan.Resolve(ns, request.Quorum);
         ValidateArgs(request.ArgsJson);
         if (request.Version is not null) Dot.Parse(request.Version);
-        var order = ReplicaOrder(key, plan.N);
         var needed = request.Version is null ? plan.R : 1;
+        RequireLiveSilos(needed, "read", "r");
+        var order = ReplicaOrder(key, plan.N);
         var read = new ReplicaRead(request.Version, caller with { ArgsJson = request.ArgsJson });
 
         var answers = new List<(int Replica, ReplicaReadResult Answer)>(needed);
@@ -271,6 +273,18 @@ public sealed class Coordinator
         {
             // Best effort: anti-entropy repairs what read repair could not.
         }
+    }
+
+    /// <summary>
+    /// A quorum counts distinct silos: replicas that share a silo (fewer live silos than N) do not
+    /// make a W or R larger than the number of live silos, so such a request is refused at once.
+    /// </summary>
+    private void RequireLiveSilos(int quorum, string what, string parameter)
+    {
+        var live = _ring.Current.Ring.Silos.Count;
+        if (quorum > live)
+            throw new CometException(CometErrorCode.QuorumNotReached,
+                $"Only {live} silo{(live == 1 ? " is" : "s are")} live; this {what} needs {parameter}={quorum} distinct silos. Retry when silos return, or ask for a smaller {parameter}.");
     }
 
     /// <summary>
