@@ -145,8 +145,8 @@ public static class SiloCommandLine
         Text("--silo-id", "Comet:Silo:SiloId", "id",
             "Run one silo with this id (keep it across restarts: its replicas are stored under it). Without it: a local cluster of --silos silos named silo-1, silo-2, ..."),
         Text("--host", "Comet:Silo:Host", "address", "Address other silos and clients use to reach this silo. Default 127.0.0.1"),
-        Port("--silo-port", "Comet:Silo:SiloPort", "Silo-to-silo port. Default 11111; 0: any free port"),
-        Port("--gateway-port", "Comet:Silo:GatewayPort", "Client gateway port (binary protocol, the SDK and the CLI). Default 30000; 0: any free port"),
+        Port("--silo-port", "Comet:Silo:SiloPort", "Silo-to-silo port (Orleans advertises it in the membership table, so it is a real port). Default 11111"),
+        Port("--gateway-port", "Comet:Silo:GatewayPort", "Client gateway port for the SDK and the CLI (a real port, like the silo port). Default 30000"),
         Port("--http-port", "Comet:Silo:HttpPort", "REST gateway, admin API and dashboard. Default 8080; 0: any free port; -1: no HTTP", allowOff: true),
         Count("--partitions", "Comet:Silo:Partitions", "Ring partitions Q, a power of two that every silo of a cluster agrees on. Default 1024", powerOfTwo: true),
         DataPath(),
@@ -161,8 +161,7 @@ public static class SiloCommandLine
         Count("--silos", "Comet:LocalCluster:Silos", "Silos of the local cluster in this process when no --silo-id is given; ports step by one per silo. Default 3"),
         Switch("--dev", "Comet:Silo:DevMode", "Dev mode: namespace 'default' is open to anonymous clients on loopback. Default true; --dev false for production"),
         Text("--admin-key", "Comet:Silo:Admin:Key", "key", "Key that guards /admin and /metrics (header X-Comet-Admin-Key or Authorization: Bearer). Default: none, dev mode on loopback only"),
-        Text("--cluster-secret", "Comet:Silo:Security:ClusterSecret", "secret", "Shared secret every silo proves in its handshake; silos without it are refused. Default: none (dev)"),
-        Text("--tls-certificate", "Comet:Silo:Security:CertificatePath", "file.pfx", "PKCS#12 certificate with its private key: TLS on the gateway, silo and HTTP ports"),
+        Text("--tls-certificate", "Comet:Silo:Security:CertificatePath", "file.pfx", "PKCS#12 cluster certificate with its private key: TLS between silos (each accepts only peers presenting it), on the SDK gateway and on HTTPS"),
         Text("--tls-certificate-password", "Comet:Silo:Security:CertificatePassword", "password", "Password of --tls-certificate"),
         RequestLog(),
     ];
@@ -179,7 +178,10 @@ public static class SiloCommandLine
         return new Flag(option, key, parse => parse.GetValue(option) ? "true" : "false");
     }
 
-    /// <summary>A port: 0..65535 (0 lets the system pick a free one); <paramref name="allowOff"/> also accepts -1 (off).</summary>
+    /// <summary>
+    /// A port. HTTP (<paramref name="allowOff"/>) takes 0..65535 (0 lets the system pick a free one) or -1 (off); the
+    /// silo and gateway ports take 1..65535, because Orleans publishes them to the other silos before it listens.
+    /// </summary>
     private static Flag Port(string name, string key, string description, bool allowOff = false)
     {
         var option = new Option<int>(name)
@@ -189,11 +191,12 @@ public static class SiloCommandLine
             CustomParser = result =>
             {
                 var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) && ((port >= 0 && port <= 65535) || (allowOff && port == -1)))
+                var lowest = allowOff ? 0 : 1;
+                if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) && ((port >= lowest && port <= 65535) || (allowOff && port == -1)))
                     return port;
                 result.AddError(allowOff
                     ? $"{name} '{text}' is not a port: give a number from 0 to 65535 (0: any free port, -1: no HTTP)."
-                    : $"{name} '{text}' is not a port: give a number from 0 to 65535 (0: any free port).");
+                    : $"{name} '{text}' is not a port: give a number from 1 to 65535 (the other silos dial it, so it cannot be picked at random).");
                 return 0;
             },
         };

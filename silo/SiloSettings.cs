@@ -9,10 +9,10 @@ public sealed class SiloSettings
     /// <summary>Address other silos and clients use to reach this silo.</summary>
     public string Host { get; set; } = "127.0.0.1";
 
-    /// <summary>Silo-to-silo port (Orleans: 11111). 0 picks a free port.</summary>
+    /// <summary>Silo-to-silo port (Orleans: 11111); a real port, since Orleans publishes it to the other silos.</summary>
     public int SiloPort { get; set; } = 11111;
 
-    /// <summary>Client gateway port for the SDK and the CLI (Orleans: 30000). 0 picks a free port.</summary>
+    /// <summary>Client gateway port for the SDK and the CLI (Orleans: 30000); a real port, like the silo port.</summary>
     public int GatewayPort { get; set; } = 30000;
 
     /// <summary>HTTP port of the REST gateway, admin API and dashboard. 0 picks a free port; -1 disables HTTP.</summary>
@@ -42,6 +42,8 @@ public sealed class SiloSettings
             throw new ArgumentException("Comet:Silo:SiloId must be non-empty and must not contain '/'.");
         if (!System.Net.IPAddress.TryParse(Host, out _))
             throw new ArgumentException($"Comet:Silo:Host '{Host}' is not an IP address.");
+        if (SiloPort is < 1 or > 65535 || GatewayPort is < 1 or > 65535)
+            throw new ArgumentException($"Comet:Silo:SiloPort ({SiloPort}) and GatewayPort ({GatewayPort}) must be ports from 1 to 65535.");
         if (ProbeTimeout <= TimeSpan.Zero || MissedProbesLimit < 1)
             throw new ArgumentException("Comet:Silo:ProbeTimeout must be positive and MissedProbesLimit at least 1.");
     }

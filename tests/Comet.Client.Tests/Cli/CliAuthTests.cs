@@ -1,33 +1,31 @@
-using Comet.Abstractions.Versions;
-using Comet.Abstractions.Options;
 using Comet.Cli;
-using Comet.Grid.Hosting;
+using Comet.Gateway.Security;
+using Comet.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Comet.Client.Tests.Cli;
 
-/// <summary>The command line against a namespace that needs an API key.</summary>
+/// <summary>The command line against a namespace that needs an API key, on a real silo.</summary>
 public sealed class CliAuthTests
 {
-    private static async Task<TestCluster> StartAsync() => await TestCluster.StartAsync(new TestClusterOptions
-    {
-        InitialSilosCount = 1,
-        Http = false,
-        ConfigureSilo = o =>
-        {
-            o.Namespaces["alpha"] = new NamespaceOptions { N = 1, R = 1, W = 1 };
-            o.Namespaces["beta"] = new NamespaceOptions { N = 1, R = 1, W = 1 };
-        },
-    });
-
-    private static string Gateway(TestCluster cluster) => $"127.0.0.1:{cluster.Primary.GatewayPort}";
-
     [Fact]
     public async Task With_its_key_from_the_flag_or_the_environment_the_cli_uses_the_namespace_without_one_it_exits_1_and_changes_nothing()
     {
-        await using var cluster = await StartAsync();
-        var alpha = await cluster.Primary.Security.Keys.CreateAsync("alpha", "cli", CancellationToken.None);
-        var beta = await cluster.Primary.Security.Keys.CreateAsync("beta", "cli", CancellationToken.None);
-        var gateway = Gateway(cluster);
+        await using var cluster = await SiloCluster.StartAsync(1, new Dictionary<string, string?>
+        {
+            // The CLI joins the default cluster id; this cluster has its own file, so the id cannot collide.
+            ["Comet:Silo:ClusterId"] = Grains.CometCluster.DefaultClusterId,
+            ["Comet:Silo:Namespaces:alpha:N"] = "1",
+            ["Comet:Silo:Namespaces:alpha:R"] = "1",
+            ["Comet:Silo:Namespaces:alpha:W"] = "1",
+            ["Comet:Silo:Namespaces:beta:N"] = "1",
+            ["Comet:Silo:Namespaces:beta:R"] = "1",
+            ["Comet:Silo:Namespaces:beta:W"] = "1",
+        });
+        var keys = cluster.Silos[0].Services.GetRequiredService<ApiKeyStore>();
+        var alpha = await keys.CreateAsync("alpha", "cli", CancellationToken.None);
+        var beta = await keys.CreateAsync("beta", "cli", CancellationToken.None);
+        var gateway = cluster.Gateway(0);
 
         var put = await CliRun.RunAsync(["put", "k", "original", "--ns", "alpha", "--api-key", alpha.Key, "--gateway", gateway]);
         Assert.True(put.ExitCode == ExitCodes.Ok, put.ToString());

@@ -157,11 +157,11 @@ public sealed class CliClusterTests
     }
 
     [Fact]
-    public async Task History_prints_a_table_and_json_newest_first()
+    public async Task History_prints_a_table_and_json_newest_first_with_metadata_only()
     {
         var key = ClusterFixture.NewKey();
         await Comet("put", key, "first");
-        await Comet("put", key, "second");
+        await Comet("put", key, "second!");
 
         var table = await Comet("history", key);
         var json = await Comet("history", key, "--json");
@@ -169,12 +169,15 @@ public sealed class CliClusterTests
         AssertOk(table);
         var lines = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("VERSION", lines[0], StringComparison.Ordinal);
-        Assert.Contains("second", lines[1], StringComparison.Ordinal);
+        // History shows versions' metadata, never their data: the sizes tell the two writes apart.
+        Assert.Contains("(7 bytes)", lines[1], StringComparison.Ordinal);
         Assert.Contains("yes", lines[1], StringComparison.Ordinal);
-        Assert.Contains("first", lines[2], StringComparison.Ordinal);
+        Assert.Contains("(5 bytes)", lines[2], StringComparison.Ordinal);
+        Assert.DoesNotContain("second!", table.Stdout, StringComparison.Ordinal);
         AssertOk(json);
         using var document = JsonDocument.Parse(json.Stdout);
-        Assert.Equal(["second", "first"], document.RootElement.EnumerateArray().Take(2).Select(e => e.GetProperty("value").GetString()!).ToArray());
+        Assert.Equal([7, 5], document.RootElement.EnumerateArray().Take(2).Select(e => e.GetProperty("size").GetInt32()).ToArray());
+        Assert.All(document.RootElement.EnumerateArray(), e => Assert.False(e.TryGetProperty("value", out _)));
     }
 
     [Fact]
@@ -205,7 +208,8 @@ public sealed class CliClusterTests
         Assert.Matches(@"│ ID\s+│ HOST\s+│ GATEWAY\s+│ HTTP\s+│ STATUS\s+│", text);
         foreach (var silo in _fixture.Cluster.Silos) Assert.Matches($@"│ {silo.Id}\s+│ .*│ {silo.GatewayPort}\s+│", text);
         AssertOk(history);
-        Assert.Contains("[not markup]", history.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"│ \S+:\d+\s+│ value\s+│ yes\s+│", Regex.Replace(history.Stdout, "\u001b\\[[0-9;]*m", ""));
+        Assert.Contains("(12 bytes)", history.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

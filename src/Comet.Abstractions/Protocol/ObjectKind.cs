@@ -1,19 +1,5 @@
 namespace Comet.Abstractions.Protocol;
 
-/// <summary>
-/// Request types of the binary protocol. 1–99 are client operations served by every silo's
-/// gateway port; 100 and up are silo-to-silo operations (defined in Comet.Grid) and are refused
-/// on connections that did not authenticate as a silo.
-/// </summary>
-public enum Opcode : ushort
-{
-    Put = 1,
-    Get = 2,
-    Delete = 3,
-    History = 4,
-    ClusterView = 5,
-}
-
 /// <summary>What a version holds.</summary>
 public enum ObjectKind : byte
 {
