@@ -14,12 +14,10 @@ namespace Comet.Gateway.Security;
 /// </summary>
 public sealed class ApiKeyCallFilter(GatewaySecurity security, ILogger<ApiKeyCallFilter> logger) : IIncomingGrainCallFilter
 {
-    private const string HostedClientPrefix = "hosted-";
-
     public async Task Invoke(IIncomingGrainCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.TargetContext?.GrainInstance is not CoordinatorGrain || !IsExternalClient(context.SourceId))
+        if (context.TargetContext?.GrainInstance is not CoordinatorGrain || !CallerContext.IsExternalClient(context.SourceId))
         {
             await context.Invoke().ConfigureAwait(true);
             return;
@@ -52,6 +50,4 @@ public sealed class ApiKeyCallFilter(GatewaySecurity security, ILogger<ApiKeyCal
         _ => throw new CometException(CometErrorCode.BadRequest, "Unknown coordinator request."),
     };
 
-    private static bool IsExternalClient(GrainId? source) =>
-        source is { } id && id.IsClient() && !id.Key.ToString()!.StartsWith(HostedClientPrefix, StringComparison.Ordinal);
 }

@@ -12,6 +12,15 @@ public static class CallerContext
     /// <summary>Set by the silo after verifying <see cref="ApiKey"/>: the key's id, which handlers see as <c>caller.id</c>.</summary>
     public const string VerifiedId = "comet.caller-id";
 
+    private const string HostedClientPrefix = "hosted-";
+
+    /// <summary>
+    /// Whether a grain call comes from a client connected to a gateway: not from a grain, and not
+    /// from code hosted in a silo (whose calls carry the silo's "hosted-" client id).
+    /// </summary>
+    public static bool IsExternalClient(GrainId? source) =>
+        source is { } id && id.IsClient() && !id.Key.ToString()!.StartsWith(HostedClientPrefix, StringComparison.Ordinal);
+
     /// <summary>The caller of the current grain call, as an ASO's <c>caller</c> table sees it.</summary>
     public static CallerInfo Current() => new(null, RequestContext.Get(VerifiedId) as string ?? "anonymous", null, null);
 }

@@ -12,8 +12,6 @@ namespace Comet.Grains;
 /// </summary>
 public sealed class ReplicaCallFilter : IIncomingGrainCallFilter
 {
-    private const string HostedClientPrefix = "hosted-";
-
     public async Task Invoke(IIncomingGrainCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -23,7 +21,7 @@ public sealed class ReplicaCallFilter : IIncomingGrainCallFilter
             await context.Invoke().ConfigureAwait(true);
             return;
         }
-        if (instance is ReplicaGrain && IsExternalClient(context.SourceId))
+        if (instance is ReplicaGrain && CallerContext.IsExternalClient(context.SourceId))
             throw new CometException(CometErrorCode.Forbidden, "Replica grains are internal to the cluster; use the coordinator (ICoordinatorGrain) or the REST gateway.");
         try
         {
@@ -34,7 +32,4 @@ public sealed class ReplicaCallFilter : IIncomingGrainCallFilter
             throw new CometException(ex.Code, ex.Message);
         }
     }
-
-    private static bool IsExternalClient(GrainId? source) =>
-        source is { } id && id.IsClient() && !id.Key.ToString()!.StartsWith(HostedClientPrefix, StringComparison.Ordinal);
 }
