@@ -12,8 +12,17 @@ namespace Comet.Gateway.Security;
 /// put's admission before the call runs, and hands the verified key id to the coordinator as
 /// the caller. Calls from inside the silo (the REST gateway, which checked already) pass.
 /// </summary>
-public sealed class ApiKeyCallFilter(GatewaySecurity security, ILogger<ApiKeyCallFilter> logger) : IIncomingGrainCallFilter
+public sealed class ApiKeyCallFilter(GatewaySecurity security, ILocalSiloDetails silo, ILogger<ApiKeyCallFilter> logger) : IIncomingGrainCallFilter
 {
+    /// <summary>
+    /// Orleans does not tell a grain call the client's address. A gateway that listens on loopback
+    /// only can be reached from this machine only, so its clients count as loopback callers (dev
+    /// mode's anonymous access); a gateway on any other address gives its clients no address, so
+    /// anonymous access is refused there.
+    /// </summary>
+    private readonly System.Net.IPAddress? _clientAddress =
+        silo.GatewayAddress is { } gateway && System.Net.IPAddress.IsLoopback(gateway.Endpoint.Address) ? gateway.Endpoint.Address : null;
+
     public async Task Invoke(IIncomingGrainCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -23,8 +32,7 @@ public sealed class ApiKeyCallFilter(GatewaySecurity security, ILogger<ApiKeyCal
             return;
         }
         var (ns, key) = Target(context.Request.GetArgument(0));
-        // Clients reach the gateway over the cluster's own network (loopback in dev); they carry no IP of their own.
-        var credentials = await security.CredentialsOfAsync(RequestContext.Get(CallerContext.ApiKey) as string, System.Net.IPAddress.Loopback, CancellationToken.None)
+        var credentials = await security.CredentialsOfAsync(RequestContext.Get(CallerContext.ApiKey) as string, _clientAddress, CancellationToken.None)
             .ConfigureAwait(true);
         try
         {
