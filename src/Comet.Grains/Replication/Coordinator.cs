@@ -204,6 +204,19 @@ public sealed class Coordinator
         if (request.Version is not null && answers.Count == 0 && failures.Count == 0)
             throw new CometException(CometErrorCode.NotFound, $"No replica keeps version {request.Version} of '{key.Key}'.");
         if (answers.Count < needed) throw QuorumFailure(failures, answers.Count, needed, "read");
+        if (request.Version is null && answers.TrueForAll(a => a.Answer.Items.Count == 0) && !answers.Exists(a => a.Replica == 0))
+        {
+            // Every replica asked is empty, but replica 0 holds every object, whatever n it was written with
+            // (an object written with ?n=1 lives on replica 0 alone): a miss is a miss only once it says so.
+            try
+            {
+                answers.Add((0, await Replica(key, 0).ReadAsync(read).WaitAsync(_options.ReplicaTimeout, ct).ConfigureAwait(false)));
+            }
+            catch (Exception ex) when (IsReplicaFailure(ex, ct) && AsComet(ex) is var failure && !IsObjectError(failure.Code))
+            {
+                // Replica 0 is unreachable: the quorum that answered says the key is missing.
+            }
+        }
         if (request.Version is null) RepairStaleReplicas(key, answers);
         return VersionMerge.Merge(key, answers.ConvertAll(a => a.Answer));
     }
@@ -260,6 +273,8 @@ public sealed class Coordinator
             foreach (var source in missing.Select(m => m.Value).Distinct())
             {
                 var entries = await Replica(key, source).FetchAsync().WaitAsync(_options.ReplicaTimeout).ConfigureAwait(false);
+                // An object keeps the number of copies it was written with: a replica past its n gets nothing.
+                if (entries.Replicas > 0 && stale >= entries.Replicas) continue;
                 foreach (var entry in entries.Live)
                 {
                     if (!missing.Exists(m => m.Key == entry.Version.Dot)) continue;
