@@ -115,6 +115,10 @@ public sealed class CometSilo : IAsyncDisposable
                 // Orleans's defaults (5 s probes, 60 s table refresh) take tens of seconds to declare a dead silo.
                 o.ProbeTimeout = settings.ProbeTimeout;
                 o.NumMissedProbesLimit = settings.MissedProbesLimit;
+                // A prober does not vote while its connection to the suspect carried a message within
+                // MaxProbeTimeout x NumMissedProbesLimit (Orleans: 5 s x 3); a frozen silo's last message
+                // then delays its death by that much. 2 s x 3 keeps it within ~8 s.
+                o.MaxProbeTimeout = TimeSpan.FromSeconds(2);
                 o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
                 // In a small cluster a silo that stops answering (frozen, partitioned) is caught by its stale
                 // IAmAlive row, not by votes: 2 s x 3 missed writes declares it within ~8 s instead of ~15.

@@ -73,17 +73,28 @@ public sealed class SiloCluster : IAsyncDisposable
     {
         var index = Interlocked.Increment(ref _next);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(_settings).Build();
-        var silo = CometSilo.Create(configuration, s =>
+        for (var attempt = 1; ; attempt++)
         {
-            s.SiloId = $"silo-{index}";
-            s.Host = "127.0.0.1";
-            s.SiloPort = FreePort();
-            s.GatewayPort = FreePort();
-            s.HttpPort = FreePort();
-        }, loggers ?? NullLoggerFactory.Instance);
-        await silo.StartAsync();
-        lock (_silos) _silos.Add(silo);
-        return silo;
+            var silo = CometSilo.Create(configuration, s =>
+            {
+                s.SiloId = $"silo-{index}";
+                s.Host = "127.0.0.1";
+                s.SiloPort = FreePort();
+                s.GatewayPort = FreePort();
+                s.HttpPort = FreePort();
+            }, loggers ?? NullLoggerFactory.Instance);
+            try
+            {
+                await silo.StartAsync();
+                lock (_silos) _silos.Add(silo);
+                return silo;
+            }
+            catch (Exception ex) when (attempt < 4 && IsAddressInUse(ex))
+            {
+                // A test assembly running in parallel took one of the free ports between our probe and the bind.
+                await silo.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>Stops one silo cleanly (its grains deactivate and write their state; the others take over its replicas).</summary>
@@ -129,6 +140,13 @@ public sealed class SiloCluster : IAsyncDisposable
         catch (IOException)
         {
         }
+    }
+
+    private static bool IsAddressInUse(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+            if (e is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } || e.GetType().Name == "AddressInUseException") return true;
+        return false;
     }
 
     /// <summary>A loopback port nobody listens on right now.</summary>
