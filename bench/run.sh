@@ -7,7 +7,8 @@
 #   DUR=5 bench/run.sh                # shorter
 #   SKIP_BUILD=1 SILO_BIN=/path/to/comet-silo LOAD_BIN=/path/to/Comet.Load bench/run.sh
 #   OUT=/tmp/x bench/run.sh           # where logs and the data file go (default /tmp/comet-bench-<time>)
-#   PERF=1 bench/run.sh               # also perf record (cpu-clock, 499 Hz) the silo during GET N=3/R=2 and PUT N=3/W=2
+#   PERF=1 bench/run.sh               # also perf record (cpu-clock, 499 Hz) the silo during GET N=3/R=2, PUT N=3/W=2, ASO GET N=1
+#   FLOOR=1 bench/run.sh              # also the bare-Orleans floor (Comet.Load floor-silos / --floor) after the cluster is stopped
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-/tmp/comet-bench-$(date -u +%H%M%S)}
@@ -20,12 +21,13 @@ GATEWAYS=${GATEWAYS:-127.0.0.1:30000,127.0.0.1:30001,127.0.0.1:30002}
 SILO_BIN=${SILO_BIN:-$ROOT/silo/bin/Release/net10.0/linux-x64/comet-silo}
 LOAD_BIN=${LOAD_BIN:-$ROOT/bench/Comet.Load/bin/Release/net10.0/linux-x64/Comet.Load}
 mkdir -p "$OUT/data"
-SILO_PID= REDIS_PID=
+SILO_PID= REDIS_PID= FLOOR_PID=
 
 cleanup() {
   [ -n "$SILO_PID" ] && kill -TERM "$SILO_PID" 2>/dev/null && timeout 30 tail --pid="$SILO_PID" -f /dev/null || true
   [ -n "$SILO_PID" ] && kill -KILL "$SILO_PID" 2>/dev/null || true
   [ -n "$REDIS_PID" ] && kill -TERM "$REDIS_PID" 2>/dev/null || true
+  [ -n "$FLOOR_PID" ] && kill -TERM "$FLOOR_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -40,7 +42,8 @@ say "start the README's cluster: $SILO_BIN --data $OUT/data/comet.db"
 ( cd "$OUT"; [ -n "${PERF:-}" ] && export DOTNET_PerfMapEnabled=1; exec "$SILO_BIN" --data "$OUT/data/comet.db" ) > "$OUT/silo.log" 2>&1 &
 SILO_PID=$!
 timeout 120 bash -c "until grep -q 'ready' '$OUT/silo.log'; do kill -0 $SILO_PID || exit 1; sleep 0.5; done" || { cat "$OUT/silo.log"; exit 1; }
-say "cluster up (pid $SILO_PID)"
+say "cluster up (pid $SILO_PID); warm-up pass (JIT tiering of a fresh silo takes ~30 s of load)"
+timeout 300 "$LOAD_BIN" --gateway "$GATEWAYS" --quick --keys 200 --rate none --no-redis > "$OUT/warmup.log" 2>&1 || true
 
 say "redis-server --port $REDIS_PORT --save '' --appendonly no (loopback)"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no > "$OUT/redis.log" 2>&1 &
@@ -83,4 +86,14 @@ wrk_run mix50-n3 v3 50 ''
 
 say "redis-benchmark again (end of run)"
 timeout 120 redis-benchmark -p "$REDIS_PORT" -t get,set -c 50 -n 200000 -q 2>&1 | tr '\r' '\n' | grep 'requests per second' | tee -a "$OUT/summary.txt"
+if [ -n "${FLOOR:-}" ]; then
+  cleanup; SILO_PID= REDIS_PID=
+  say "bare-Orleans floor: 3 silos with trivial grains in one process, load from this one"
+  "$LOAD_BIN" floor-silos > "$OUT/floor-silos.log" 2>&1 &
+  FLOOR_PID=$!
+  timeout 60 bash -c "until grep -q ready '$OUT/floor-silos.log'; do sleep 0.3; done"
+  timeout 600 "$LOAD_BIN" --floor 127.0.0.1:30100,127.0.0.1:30101,127.0.0.1:30102 --watch-pid "$FLOOR_PID" --duration "$DUR" --keys "$KEYS" 2>&1 | tee -a "$OUT/summary.txt"
+  kill -TERM "$FLOOR_PID"; timeout 20 tail --pid="$FLOOR_PID" -f /dev/null || kill -KILL "$FLOOR_PID"
+  FLOOR_PID=
+fi
 say "done; logs in $OUT"

@@ -26,6 +26,7 @@ internal sealed class LoadOptions
     public bool OpenLoop { get; set; }
     public int[] WatchPids { get; set; } = [];
     public string? PreloadRest { get; set; }
+    public string[]? Floor { get; set; }
     public string Namespace { get; set; } = "default";
     public string ClusterId { get; set; } = Comet.Grains.CometCluster.DefaultClusterId;
 
@@ -69,6 +70,7 @@ internal sealed class LoadOptions
                 case "--open-loop": o.OpenLoop = true; break;
                 case "--watch-pid": o.WatchPids = Next().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(); break;
                 case "--preload-rest": o.PreloadRest = Next(); break;
+                case "--floor": o.Floor = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 case "-h" or "--help":
                     Console.WriteLine("""
                         dotnet run -c Release --project bench/Comet.Load -- [options]
@@ -98,6 +100,8 @@ internal sealed class LoadOptions
                           --watch-pid P[,P]     also report CPU µs/op of these processes (the silo) from /proc
                           --preload-rest PREFIX store the wrk keys (PREFIX-v1-i N=1, PREFIX-v3-i N=3, PREFIX-a1-i / PREFIX-a3-i
                                                 counter ASOs) and exit; see bench/rest/run-wrk.sh
+                          --floor h:p[,h:p]     measure bare Orleans grains instead (the silos of `Comet.Load floor-silos [--with-dashboard]`,
+                                                gateways 127.0.0.1:30100-30102): what Orleans alone costs on this machine
                           --no-redis            skip redis-benchmark
                           --redis-port P        redis-server port (default 6390; started and stopped here unless one listens)
                           --redis-requests N    redis-benchmark -n (default 200000)

@@ -4,7 +4,14 @@ using Comet.Client;
 using Comet.Load;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+if (args.Length > 0 && args[0] == "floor-silos") return await Floor.RunSilosAsync(args);
 var options = LoadOptions.Parse(args);
+if (options.Floor is { } floor)
+{
+    Console.WriteLine($"Comet.Load floor {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC, load average {Machine.LoadAverage()}, gateways {string.Join(", ", floor)}");
+    await Floor.RunLoadAsync(options, floor);
+    return 0;
+}
 var total = Stopwatch.StartNew();
 Console.WriteLine($"Comet.Load {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC, {Environment.ProcessorCount} cores, load average {Machine.LoadAverage()}, " +
     $"server GC {System.Runtime.GCSettings.IsServerGC}, concurrent GC {AppContext.TryGetSwitch("System.GC.Concurrent", out var c) && c}, " +
