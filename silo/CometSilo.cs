@@ -75,7 +75,10 @@ public sealed class CometSilo : IAsyncDisposable
         security.Validate();
         var certificate = security.LoadCertificate();
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // The content root is the application's directory, not the working directory: the host watches its content
+        // root for appsettings changes, and the local cluster's SQLite file under ./data woke the watcher on every
+        // write (23 % of a silo's CPU on puts, bench/README.md).
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddConfiguration(configuration);
         if (loggers is not null)
         {

@@ -341,6 +341,9 @@ public sealed record SiloArguments(int? ExitCode, IReadOnlyDictionary<string, st
     {
         var defaults = new ConfigurationManager();
         defaults.AddInMemoryCollection(SiloCommandLine.DefaultLogLevels);
+        // appsettings.json is read at start, not watched: the watcher on the working directory fired on every write
+        // of the local cluster's SQLite file under ./data (bench/README.md, "Where the time goes").
+        defaults.AddInMemoryCollection([new("hostBuilder:reloadConfigOnChange", "false")]);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Configuration = defaults });
         builder.Configuration.AddInMemoryCollection(Configuration);
         return builder;
