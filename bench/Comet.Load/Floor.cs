@@ -136,17 +136,23 @@ public interface IFloorCoordinator : IGrainWithIntegerKey
     Task<byte[]> Get(string key, int r);
 }
 
+/// <summary>The coordinators' one read: replica 0 alone (r = 1), or replicas 0 and 1 at once; they differ only in scheduling, so continuations stay on the grain's scheduler as before.</summary>
+internal static class FloorReads
+{
+    public static async Task<byte[]> ReadAsync(IGrainFactory grains, string key, int r)
+    {
+        if (r == 1) return await grains.GetGrain<IFloorKeyGrain>(key + "#0").Read().ConfigureAwait(true);
+        var a = grains.GetGrain<IFloorKeyGrain>(key + "#0").Read();
+        var b = grains.GetGrain<IFloorKeyGrain>(key + "#1").Read();
+        await Task.WhenAll(a, b).ConfigureAwait(true);
+        return await a.ConfigureAwait(true);
+    }
+}
+
 [StatelessWorker]
 public sealed class FloorCoordinator : Grain, IFloorCoordinator
 {
-    public async Task<byte[]> Get(string key, int r)
-    {
-        if (r == 1) return await GrainFactory.GetGrain<IFloorKeyGrain>(key + "#0").Read();
-        var a = GrainFactory.GetGrain<IFloorKeyGrain>(key + "#0").Read();
-        var b = GrainFactory.GetGrain<IFloorKeyGrain>(key + "#1").Read();
-        await Task.WhenAll(a, b);
-        return await a;
-    }
+    public Task<byte[]> Get(string key, int r) => FloorReads.ReadAsync(GrainFactory, key, r);
 }
 
 public interface IFloorReentrantCoordinator : IGrainWithIntegerKey
@@ -158,12 +164,5 @@ public interface IFloorReentrantCoordinator : IGrainWithIntegerKey
 [Reentrant]
 public sealed class FloorReentrantCoordinator : Grain, IFloorReentrantCoordinator
 {
-    public async Task<byte[]> Get(string key, int r)
-    {
-        if (r == 1) return await GrainFactory.GetGrain<IFloorKeyGrain>(key + "#0").Read();
-        var a = GrainFactory.GetGrain<IFloorKeyGrain>(key + "#0").Read();
-        var b = GrainFactory.GetGrain<IFloorKeyGrain>(key + "#1").Read();
-        await Task.WhenAll(a, b);
-        return await a;
-    }
+    public Task<byte[]> Get(string key, int r) => FloorReads.ReadAsync(GrainFactory, key, r);
 }
