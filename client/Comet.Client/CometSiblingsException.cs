@@ -15,7 +15,7 @@ public sealed class CometSiblingsException : CometException
         ArgumentNullException.ThrowIfNull(versions);
         Key = key;
         Versions = versions;
-        Context = context;
+        base.Context = context;
     }
 
     public CometSiblingsException() : this("", [], "") { }
@@ -24,14 +24,14 @@ public sealed class CometSiblingsException : CometException
     {
         Key = "";
         Versions = [];
-        Context = "";
+        base.Context = "";
     }
 
     public CometSiblingsException(string message, Exception innerException) : base(CometErrorCode.Conflict, message, innerException)
     {
         Key = "";
         Versions = [];
-        Context = "";
+        base.Context = "";
     }
 
     /// <summary>The key read.</summary>
@@ -41,7 +41,7 @@ public sealed class CometSiblingsException : CometException
     public IReadOnlyList<CometVersionedValue> Versions { get; }
 
     /// <summary>The get's causal context: put the merged value with it to resolve the siblings.</summary>
-    public string Context { get; }
+    public new string Context => base.Context ?? "";
 
     private static string MessageOf(string key, IReadOnlyList<CometVersionedValue> versions) =>
         $"Key '{key}' has {versions?.Count ?? 0} concurrent versions (siblings), so there is no single Value. " +

@@ -71,6 +71,31 @@ public sealed class RestContractTests(RestClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Two_clients_that_create_a_key_with_the_context_of_their_404_both_keep_their_value_as_siblings()
+    {
+        var key = ClusterFixture.NewKey("two-creates");
+        var contexts = new List<string>();
+        foreach (var http in new[] { fixture.Http, fixture.HttpOf(1) })
+        {
+            using var miss = await http.GetAsync(Ns, key);
+            await RestCalls.ExpectErrorAsync(miss, HttpStatusCode.NotFound, "NotFound");
+            contexts.Add(Assert.Single(miss.Headers.GetValues("X-Comet-Context")));
+        }
+        for (var i = 0; i < 2; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Put, RestCalls.KeyPath(Ns, key)) { Content = RestCalls.Text("client-" + i) };
+            request.Headers.Add("X-Comet-Context", contexts[i]);
+            using var put = await fixture.HttpOf(i).SendAsync(request);
+            await RestCalls.ExpectAsync(put, i == 0 ? HttpStatusCode.Created : HttpStatusCode.OK);
+        }
+        using var get = await fixture.Http.GetAsync(Ns, key, query: "r=3");
+        Assert.Equal(HttpStatusCode.MultipleChoices, get.StatusCode);
+        var body = await get.Content.ReadAsStringAsync();
+        Assert.Contains("client-0", body, StringComparison.Ordinal);
+        Assert.Contains("client-1", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_asos_onGet_result_is_returned_as_json()
     {
         var key = ClusterFixture.NewKey("aso");

@@ -21,5 +21,12 @@ public class CometException : Exception
 
     public CometErrorCode Code { get; }
 
+    /// <summary>
+    /// The causal context a failed read saw, as a token: a NotFound answer carries it (the empty context
+    /// when nothing was ever stored, or the tombstones' context after a delete), so that a put that creates
+    /// the key can send it and be concurrent with, rather than overwrite, another client's create.
+    /// </summary>
+    public string? Context { get; init; }
+
     public override string ToString() => $"{Code}: {Message}";
 }

@@ -91,7 +91,7 @@ public static class RestGateway
         {
             failed = ex.Code;
             if (ex.Code == CometErrorCode.Unauthorized) http.Response.Headers.WWWAuthenticate = "Bearer realm=\"comet\"";
-            await WriteErrorAsync(http, ex.Code, ex.Message).ConfigureAwait(false);
+            await WriteErrorAsync(http, ex.Code, ex.Message, context: ex.Context).ConfigureAwait(false);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -121,8 +121,12 @@ public static class RestGateway
         _ => ClientOp.Get,
     };
 
-    /// <summary>The JSON error answer; a RateLimited one carries its retry hint (<c>Retry-After</c> in whole seconds, and <c>retryAfterMs</c>).</summary>
-    public static async Task WriteErrorAsync(HttpContext http, CometErrorCode code, string message, TimeSpan? retryAfter = null)
+    /// <summary>
+    /// The JSON error answer; a RateLimited one carries its retry hint (<c>Retry-After</c> in whole seconds, and <c>retryAfterMs</c>).
+    /// A miss carries the causal context it saw (the empty one, or a delete's) in <c>X-Comet-Context</c>, so that a put
+    /// which creates the key can send it and be kept beside, not over, another client's create.
+    /// </summary>
+    public static async Task WriteErrorAsync(HttpContext http, CometErrorCode code, string message, TimeSpan? retryAfter = null, string? context = null)
     {
         ArgumentNullException.ThrowIfNull(http);
         if (http.Response.HasStarted) return;
@@ -130,6 +134,7 @@ public static class RestGateway
         http.Response.Clear();
         http.Response.StatusCode = ErrorCodeHttp.StatusOf(code);
         if (challenge.Count > 0) http.Response.Headers.WWWAuthenticate = challenge;
+        if (context is not null) http.Response.Headers[ContextHeader] = context;
         long? retryMs = null;
         if (code == CometErrorCode.RateLimited)
         {

@@ -11,16 +11,17 @@ public struct CometExceptionSurrogate
 {
     [Id(0)] public CometErrorCode Code;
     [Id(1)] public string Message;
+    [Id(2)] public string? Context;
 }
 
 [RegisterConverter]
 public sealed class CometExceptionConverter : IConverter<CometException, CometExceptionSurrogate>
 {
-    public CometException ConvertFromSurrogate(in CometExceptionSurrogate surrogate) => new(surrogate.Code, surrogate.Message);
+    public CometException ConvertFromSurrogate(in CometExceptionSurrogate surrogate) => new(surrogate.Code, surrogate.Message) { Context = surrogate.Context };
 
     public CometExceptionSurrogate ConvertToSurrogate(in CometException value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        return new CometExceptionSurrogate { Code = value.Code, Message = value.Message };
+        return new CometExceptionSurrogate { Code = value.Code, Message = value.Message, Context = value.Context };
     }
 }

@@ -46,7 +46,10 @@ internal static class VersionMerge
                 items.Add(new GetItem(item.Version.Id, item.Kind, item.Data, item.ExpiresAtMs));
         }
         if (items.Count == 0)
-            throw new CometException(CometErrorCode.NotFound, $"No object under '{key.Key}' in namespace '{key.Namespace}' (never stored, deleted or expired).");
+            throw new CometException(CometErrorCode.NotFound, $"No object under '{key.Key}' in namespace '{key.Namespace}' (never stored, deleted or expired).")
+            {
+                Context = context.ToToken(),
+            };
         return new GetResult(items, context.ToToken());
     }
 

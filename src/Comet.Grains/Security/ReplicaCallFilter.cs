@@ -29,7 +29,7 @@ public sealed class ReplicaCallFilter : IIncomingGrainCallFilter
         }
         catch (CometException ex) when (ex.GetType() != typeof(CometException))
         {
-            throw new CometException(ex.Code, ex.Message);
+            throw new CometException(ex.Code, ex.Message) { Context = ex.Context };
         }
     }
 }

@@ -47,6 +47,35 @@ public sealed class ReplicationTests(GridCluster grid)
     }
 
     [Fact]
+    public async Task Two_creates_that_send_the_context_of_their_miss_both_survive_as_siblings()
+    {
+        // Issue 14's lost first write: two clients read a new key, both miss, both create it. Each create
+        // sends the context its miss carried (the empty one), so neither covers the other: both are kept.
+        var missA = await Assert.ThrowsAsync<CometException>(() => grid.Coordinator.GetAsync(Get("two-creates")));
+        var missB = await Assert.ThrowsAsync<CometException>(() => grid.Coordinator.GetAsync(Get("two-creates")));
+        Assert.NotNull(missA.Context);
+        var a = await grid.Coordinator.PutAsync(Put("two-creates", "from-a", missA.Context));
+        var b = await grid.Coordinator.PutAsync(Put("two-creates", "from-b", missB.Context));
+        Assert.True(a.Created);
+        var got = await grid.Coordinator.GetAsync(Get("two-creates", new QuorumOptions(R: 3)));
+        Assert.Equal(["from-a", "from-b"], got.Items.Select(i => Encoding.UTF8.GetString(i.Data.Span)).Order());
+        Assert.NotEqual(a.Version, b.Version);
+    }
+
+    [Fact]
+    public async Task A_miss_after_a_delete_carries_the_delete_s_context_and_a_create_from_it_replaces_the_tombstone()
+    {
+        var put = await grid.Coordinator.PutAsync(Put("deleted-then-created", "old"));
+        await grid.Coordinator.DeleteAsync(new DeleteCommand("default", "deleted-then-created", put.Context, default, null));
+        var miss = await Assert.ThrowsAsync<CometException>(() => grid.Coordinator.GetAsync(Get("deleted-then-created", new QuorumOptions(R: 3))));
+        Assert.Equal(CometErrorCode.NotFound, miss.Code);
+        var created = await grid.Coordinator.PutAsync(Put("deleted-then-created", "new", miss.Context));
+        var got = await grid.Coordinator.GetAsync(Get("deleted-then-created", new QuorumOptions(R: 3)));
+        Assert.Equal("new", Encoding.UTF8.GetString(Assert.Single(got.Items).Data.Span));
+        Assert.True(created.Created);
+    }
+
+    [Fact]
     public async Task Two_writes_from_the_same_context_become_siblings_and_a_covering_put_resolves_them()
     {
         var first = await grid.Coordinator.PutAsync(Put("sib", "base"));
