@@ -41,13 +41,21 @@ public sealed record NewWrite(
     [property: Id(3)] long ExpiresAtMs,
     [property: Id(4)] VectorClock? Context,
     [property: Id(5)] CallerInfo Caller,
-    [property: Id(6)] int Replicas);
+    [property: Id(6)] int Replicas,
+    [property: Id(7)] bool ReplicasChosen = false);
 
-/// <summary>The version the coordinating replica made and stored, and whether the key had no version before.</summary>
+/// <summary>
+/// The version the coordinating replica made and stored, whether the key had no version before,
+/// the object's replication degree (chosen at its first put, kept by later ones), and whether
+/// the object absorbed the put (<c>onUpdate</c> said "keep"): then <see cref="Entry"/> is the
+/// object as its handler left it, which the other replicas copy rather than absorb the put again.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("comet.coordinated-write")]
 public sealed record CoordinatedWrite(
     [property: Id(0)] VersionEntry Entry,
-    [property: Id(1)] bool Created);
+    [property: Id(1)] bool Created,
+    [property: Id(2)] int Replicas,
+    [property: Id(3)] bool Absorbed);
 
 [GenerateSerializer, Immutable, Alias("comet.replica-put")]
 public sealed record ReplicaPut(
@@ -73,5 +81,13 @@ public sealed record ReplicaItem(
     [property: Id(2)] ReadOnlyMemory<byte> Data,
     [property: Id(3)] long ExpiresAtMs);
 
+/// <summary>
+/// A replica's answer to a get: its items, the object's replication degree as this replica
+/// knows it (0: it never stored the key), and the tombstones the read made (<c>comet.deleteSelf</c>
+/// in <c>onGet</c>), which the coordinator takes to every other replica before it answers.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("comet.replica-read-result")]
-public sealed record ReplicaReadResult([property: Id(0)] IReadOnlyList<ReplicaItem> Items);
+public sealed record ReplicaReadResult(
+    [property: Id(0)] IReadOnlyList<ReplicaItem> Items,
+    [property: Id(1)] int Replicas = 0,
+    [property: Id(2)] IReadOnlyList<VersionEntry>? Deleted = null);

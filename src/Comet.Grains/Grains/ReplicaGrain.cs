@@ -124,31 +124,42 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     {
         ArgumentNullException.ThrowIfNull(write);
         CheckPlacement();
+        var now = NowMs();
+        var created = _record.Live.Count == 0 || _record.Live.TrueForAll(e => e.HidesKey(now));
+        // The replication degree is part of the object: chosen by its first put, kept by later ones.
+        var replicas = write.Replicas;
+        if (!created && _state.State.Replicas > 0)
+        {
+            if (write.ReplicasChosen && write.Replicas != _state.State.Replicas)
+                throw new CometException(CometErrorCode.BadRequest,
+                    $"'{_key.Key}' keeps n={_state.State.Replicas}, chosen at its first put; a put cannot change it to n={write.Replicas}. Delete the key first, or leave n out.");
+            replicas = _state.State.Replicas;
+        }
         // The dot is this replica's own next counter; the record persisted below carries it, so
         // a counter is never handed out twice, even across crashes and re-activations elsewhere.
         var counter = Math.Max(_record.MaxCounterOf(Node), write.Context?[Node] ?? 0) + 1;
         var version = ObjectVersion.Next(write.Context ?? _record.CausalClock(), Node, counter);
-        var created = _record.Live.Count == 0 || _record.Live.TrueForAll(e => e.HidesKey(NowMs()));
-        var entry = new VersionEntry(version, write.Kind, write.Code, write.Payload, NowMs(), write.ExpiresAtMs, write.Caller.Id);
-        await ApplyCoreAsync(new ReplicaPut(entry, PutMode.Client, write.Caller, write.Replicas)).ConfigureAwait(true);
-        return new CoordinatedWrite(entry, created);
+        var entry = new VersionEntry(version, write.Kind, write.Code, write.Payload, now, write.ExpiresAtMs, write.Caller.Id);
+        var (_, stored, absorbed) = await ApplyCoreAsync(new ReplicaPut(entry, PutMode.Client, write.Caller, replicas)).ConfigureAwait(true);
+        return new CoordinatedWrite(absorbed ? stored! : entry, created, replicas, absorbed);
     }
 
-    public Task<ReplicaPutStatus> ApplyAsync(ReplicaPut put)
+    public async Task<ReplicaPutStatus> ApplyAsync(ReplicaPut put)
     {
         ArgumentNullException.ThrowIfNull(put);
         CheckPlacement();
-        return ApplyCoreAsync(put);
+        return (await ApplyCoreAsync(put).ConfigureAwait(true)).Status;
     }
 
-    private async Task<ReplicaPutStatus> ApplyCoreAsync(ReplicaPut request)
+    /// <summary>Applies a version; answers what was stored, and whether an object absorbed it (onUpdate said "keep").</summary>
+    private async Task<(ReplicaPutStatus Status, VersionEntry? Stored, bool Absorbed)> ApplyCoreAsync(ReplicaPut request)
     {
         var incoming = request.Entry;
         var now = NowMs();
         var sameVersion = request.Mode == PutMode.Neighbour;
-        if (!sameVersion && _record.Knows(incoming.Version.Dot)) return ReplicaPutStatus.AlreadyKnown;
+        if (!sameVersion && _record.Knows(incoming.Version.Dot)) return (ReplicaPutStatus.AlreadyKnown, null, false);
         foreach (var live in _record.Live)
-            if (live.Version.Supersedes(incoming.Version)) return ReplicaPutStatus.Obsolete;
+            if (live.Version.Supersedes(incoming.Version)) return (ReplicaPutStatus.Obsolete, null, false);
 
         var superseded = new List<VersionEntry>();
         foreach (var live in _record.Live)
@@ -191,13 +202,18 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
             foreach (var entry in _record.Live)
                 if (!superseded.Contains(entry)) live.Add(entry);
             live.Add(stored);
-            var retired = superseded.Where(s => s.Version.Dot != stored.Version.Dot).OrderByDescending(s => s.WrittenAtMs);
+            var retired = superseded.Where(s => s.Version.Dot != stored.Version.Dot).OrderByDescending(s => s.WrittenAtMs)
+                .Select(s => VersionHistory.Retire(s, stored, now));
             var next = new ReplicaRecord(_key.Namespace, _key.Key, live, VersionHistory.Trim(retired.Concat(_record.History), live.Count, _options));
             if (request.Replicas > _state.State.Replicas || (_record.IsEmpty && request.Replicas > 0))
             {
                 // The partition's key index learns the key before its first version is stored, so anti-entropy can find it.
                 await GrainFactory.GetGrain<IKeyIndexGrain>(_ring.Current.Ring.PartitionOf(_key.Hash))
-                    .AddAsync(new IndexedKey(_key.Namespace, _key.Key, Math.Max(request.Replicas, _state.State.Replicas))).ConfigureAwait(true);
+                    .AddAsync(new IndexedKey(_key.Namespace, _key.Key, request.Replicas)).ConfigureAwait(true);
+            }
+            if (request.Replicas > 0)
+            {
+                // The object's n as its coordinator decided it (the first put's, or a re-creation's after a delete).
                 _state.State.Replicas = request.Replicas;
                 _replicas = request.Replicas;
             }
@@ -209,7 +225,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
                 fresh = null;
             }
             await SyncTimerAsync().ConfigureAwait(true);
-            return ReplicaPutStatus.Applied;
+            return (ReplicaPutStatus.Applied, stored, keeper is not null);
         }
         finally
         {
@@ -245,8 +261,8 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
             var updated = AfterHandler(entry, obj, outcome.StateChanged, ref selfDeleted, i);
             items[i] = new ReplicaItem(entry.Version, ObjectKind.Aso, AsoInterop.ToJson(outcome.Result), updated.ExpiresAtMs);
         }
-        if (selfDeleted is not null) await DeleteSelvesAsync(selfDeleted).ConfigureAwait(true);
-        return new ReplicaReadResult(items);
+        var deleted = selfDeleted is null ? null : await DeleteSelvesAsync(selfDeleted).ConfigureAwait(true);
+        return new ReplicaReadResult(items, _state.State.Replicas, deleted);
     }
 
     public Task<ReplicaEntries> FetchAsync()
@@ -301,6 +317,10 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
             if (entry.Version.Dot != dot) continue;
             if (entry.PayloadDropped)
                 throw new CometException(CometErrorCode.NotFound, $"Version {dot} is in the history, but its data is no longer kept.");
+            if (entry.IsExpired(NowMs()))
+                throw new CometException(CometErrorCode.NotFound, $"Version {dot} has expired; its data is gone.");
+            if (entry.Kind == ObjectKind.Tombstone)
+                throw new CometException(CometErrorCode.NotFound, $"Version {dot} is a deletion; it has no data.");
             if (entry.Kind != ObjectKind.Aso)
                 return new ReplicaReadResult([new ReplicaItem(entry.Version, entry.Kind, entry.Payload, entry.ExpiresAtMs)]);
             using var obj = _sandbox.Load(ContextFor(entry.Code!), entry.Code!, entry.Payload.Span, Neighbours);
@@ -344,10 +364,11 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     /// <c>comet.deleteSelf()</c>: this replica replaces the version with a tombstone of its own,
     /// which supersedes it, so a later read that meets both knows the object is gone.
     /// </summary>
-    private async Task DeleteSelvesAsync(List<int> indexes)
+    private async Task<List<VersionEntry>> DeleteSelvesAsync(List<int> indexes)
     {
         var live = new List<VersionEntry>(_record.Live.Count);
         var retired = new List<VersionEntry>();
+        var tombstones = new List<VersionEntry>(indexes.Count);
         var counter = _record.MaxCounterOf(Node);
         for (var i = 0; i < _record.Live.Count; i++)
         {
@@ -360,10 +381,32 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
             var tombstone = new VersionEntry(ObjectVersion.Next(entry.Version.CausalClock, Node, ++counter), ObjectKind.Tombstone,
                 null, ReadOnlyMemory<byte>.Empty, NowMs(), VersionEntry.NoExpiry, null);
             live.Add(tombstone);
-            retired.Add(entry);
+            tombstones.Add(tombstone);
+            retired.Add(VersionHistory.Retire(entry, tombstone, NowMs()));
             DropObject(entry.Version.Dot);
         }
         await PersistAsync(new ReplicaRecord(_key.Namespace, _key.Key, live, VersionHistory.Trim(retired.Concat(_record.History), live.Count, _options))).ConfigureAwait(true);
+        return tombstones;
+    }
+
+    /// <summary>
+    /// An object that deleted itself on its timer is gone from its other replicas too: the tombstones are sent to
+    /// them without waiting (a replica does not wait on another replica of its key), and anti-entropy copies them
+    /// to any replica that was unreachable.
+    /// </summary>
+    private void SpreadDeletions(List<VersionEntry> tombstones)
+    {
+        var n = _replicas;
+        foreach (var tombstone in tombstones)
+        {
+            var put = new ReplicaPut(tombstone, PutMode.Repair, CallerInfo.Internal(SiloName), n);
+            for (var r = 0; r < n; r++)
+            {
+                if (r == _replica) continue;
+                _ = _grains.GetGrain<IReplicaGrain>(ReplicaGrainKey.Format(_key.Namespace, _key.Key, r)).ApplyAsync(put)
+                    .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+        }
     }
 
     /// <summary>An ASO may set its own lifetime (<c>aso.ttl</c>, seconds from the write) within the namespace's maximum.</summary>
@@ -456,7 +499,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
                 LogTimerFailed(_logger, _key.ToString(), ex.Code, ex.Message);
             }
         }
-        if (selfDeleted is not null) await DeleteSelvesAsync(selfDeleted).ConfigureAwait(true);
+        if (selfDeleted is not null) SpreadDeletions(await DeleteSelvesAsync(selfDeleted).ConfigureAwait(true));
         await SyncTimerAsync().ConfigureAwait(true);
     }
 

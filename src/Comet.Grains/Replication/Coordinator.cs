@@ -78,7 +78,7 @@ public sealed class Coordinator
         var expiresAt = ExpiryOf(ns, request.TtlSeconds);
         var context = request.Context is null ? null : VectorClock.FromToken(request.Context);
         var aso = request.Kind == ObjectKind.Aso;
-        return await WriteAsync(key, plan, request.Kind, aso ? request.Code : null, aso ? ReadOnlyMemory<byte>.Empty : request.Value,
+        return await WriteAsync(key, plan, request.Quorum.N is not null, request.Kind, aso ? request.Code : null, aso ? ReadOnlyMemory<byte>.Empty : request.Value,
             expiresAt, context, caller with { ArgsJson = request.ArgsJson }, ct).ConfigureAwait(false);
     }
 
@@ -89,26 +89,30 @@ public sealed class Coordinator
         var plan = QuorumPlan.Resolve(Namespace(request.Namespace), request.Quorum);
         ValidateArgs(request.ArgsJson);
         var context = request.Context is null ? null : VectorClock.FromToken(request.Context);
-        return await WriteAsync(key, plan, ObjectKind.Tombstone, null, ReadOnlyMemory<byte>.Empty, VersionEntry.NoExpiry, context,
+        return await WriteAsync(key, plan, false, ObjectKind.Tombstone, null, ReadOnlyMemory<byte>.Empty, VersionEntry.NoExpiry, context,
             caller with { ArgsJson = request.ArgsJson }, ct).ConfigureAwait(false);
     }
 
-    private async Task<PutResult> WriteAsync(ObjectKey key, QuorumPlan plan, ObjectKind kind, string? code, ReadOnlyMemory<byte> payload,
+    private async Task<PutResult> WriteAsync(ObjectKey key, QuorumPlan plan, bool replicasChosen, ObjectKind kind, string? code, ReadOnlyMemory<byte> payload,
         long expiresAt, VectorClock? context, CallerInfo caller, CancellationToken ct)
     {
         RequireLiveSilos(plan.W, "write", "w");
-        var order = ReplicaOrder(key, plan.N);
-        var write = new NewWrite(kind, code, payload, expiresAt, context, caller, plan.N);
+        var write = new NewWrite(kind, code, payload, expiresAt, context, caller, plan.N, replicasChosen);
         var failures = new List<CometException>();
 
-        // Step 1: the first replica that answers gives the write its version and stores it.
+        // Step 1: the key's home replica (replica 0, which holds every object whatever its n) gives the write its
+        // version, runs the object's handlers first and stores it; so concurrent puts to one key meet in one place,
+        // an object's onUpdate sees every put, and the object's own n decides the fan-out. Should replica 0 not
+        // answer, the next replica that does coordinates instead.
         CoordinatedWrite? made = null;
-        var first = 0;
-        for (; first < order.Length && made is null; first++)
+        var first = -1;
+        foreach (var replica in WriteOrder(key, plan.N))
         {
             try
             {
-                made = await Replica(key, order[first]).CoordinateAsync(write).WaitAsync(_options.CoordinateTimeout, ct).ConfigureAwait(false);
+                made = await Replica(key, replica).CoordinateAsync(write).WaitAsync(_options.CoordinateTimeout, ct).ConfigureAwait(false);
+                first = replica;
+                break;
             }
             catch (Exception ex) when (IsReplicaFailure(ex, ct))
             {
@@ -119,13 +123,17 @@ public sealed class Coordinator
         }
         if (made is null) throw QuorumFailure(failures, 0, plan.W, "write");
 
-        // Step 2: the other replicas; the answer goes back after W acknowledgements, the rest finish in the background.
+        // Step 2: the object's other replicas; the answer goes back after W acknowledgements (at most the object's n),
+        // the rest finish in the background. A put the object absorbed (onUpdate said "keep") reaches them as the
+        // object it became, copied without handlers, so every replica holds every absorbed put whatever the order.
+        var n = made.Replicas;
+        var w = Math.Min(plan.W, n);
         var acks = 1;
-        var put = new ReplicaPut(made.Entry, PutMode.Client, caller, plan.N);
-        var pending = new List<Task<ReplicaPutStatus>>(order.Length);
-        for (var i = 0; i < order.Length; i++)
-            if (i != first - 1) pending.Add(Replica(key, order[i]).ApplyAsync(put).WaitAsync(_options.ReplicaTimeout, CancellationToken.None));
-        while (acks < plan.W && pending.Count > 0)
+        var put = new ReplicaPut(made.Entry, made.Absorbed ? PutMode.Repair : PutMode.Client, caller, n);
+        var pending = new List<Task<ReplicaPutStatus>>(n);
+        for (var r = 0; r < n; r++)
+            if (r != first) pending.Add(Replica(key, r).ApplyAsync(put).WaitAsync(_options.ReplicaTimeout, CancellationToken.None));
+        while (acks < w && pending.Count > 0)
         {
             var done = await Task.WhenAny(pending).WaitAsync(ct).ConfigureAwait(false);
             pending.Remove(done);
@@ -137,11 +145,11 @@ public sealed class Coordinator
             catch (Exception ex) when (IsReplicaFailure(ex, ct))
             {
                 failures.Add(AsComet(ex));
-                if (acks + pending.Count < plan.W) break;
+                if (acks + pending.Count < w) break;
             }
         }
         Observe(pending);
-        if (acks < plan.W) throw QuorumFailure(failures, acks, plan.W, "write");
+        if (acks < w) throw QuorumFailure(failures, acks, w, "write");
         var version = made.Entry.Version;
         return new PutResult(version.Id, version.CausalClock.ToToken(), acks, made.Created);
     }
@@ -203,7 +211,9 @@ public sealed class Coordinator
         Observe(pending);
         if (request.Version is not null && answers.Count == 0 && failures.Count == 0)
             throw new CometException(CometErrorCode.NotFound, $"No replica keeps version {request.Version} of '{key.Key}'.");
-        if (answers.Count < needed) throw QuorumFailure(failures, answers.Count, needed, "read");
+        if (request.Version is null) await CountHoldersOnlyAsync(key, read, answers, needed, failures, ct).ConfigureAwait(false);
+        if (answers.Count < needed && !(request.Version is null && ObjectReplicas(answers) is > 0 and var n && answers.Count >= n))
+            throw QuorumFailure(failures, answers.Count, needed, "read");
         if (request.Version is null && answers.TrueForAll(a => a.Answer.Items.Count == 0) && !answers.Exists(a => a.Replica == 0))
         {
             // Every replica asked is empty, but replica 0 holds every object, whatever n it was written with
@@ -212,13 +222,88 @@ public sealed class Coordinator
             {
                 answers.Add((0, await Replica(key, 0).ReadAsync(read).WaitAsync(_options.ReplicaTimeout, ct).ConfigureAwait(false)));
             }
-            catch (Exception ex) when (IsReplicaFailure(ex, ct) && AsComet(ex) is var failure && !IsObjectError(failure.Code))
+            catch (Exception ex) when (IsReplicaFailure(ex, ct))
             {
-                // Replica 0 is unreachable: the quorum that answered says the key is missing.
+                var failure = AsComet(ex);
+                if (IsObjectError(failure.Code)) throw failure;
+                throw new CometException(CometErrorCode.Unavailable,
+                    $"The replicas asked do not hold '{key.Key}', and replica 0, which holds every object whatever its n, did not answer ({failure.Message}); retry.");
             }
         }
-        if (request.Version is null) RepairStaleReplicas(key, answers);
+        if (request.Version is null)
+        {
+            await SpreadDeletionsAsync(key, answers, ct).ConfigureAwait(false);
+            RepairStaleReplicas(key, answers);
+        }
         return VersionMerge.Merge(key, answers.ConvertAll(a => a.Answer));
+    }
+
+    /// <summary>The object's replication degree as the replicas that answered know it (0: none has stored the key).</summary>
+    private static int ObjectReplicas(List<(int Replica, ReplicaReadResult Answer)> answers)
+    {
+        var n = 0;
+        foreach (var (_, answer) in answers) n = Math.Max(n, answer.Replicas);
+        return n;
+    }
+
+    /// <summary>
+    /// An object keeps the n it was written with, which may be smaller than the namespace's: an empty answer from a
+    /// replica past the object's n says nothing (that replica never holds it), so it does not count towards R, and
+    /// the object's own replicas not asked yet are asked instead. R is at most the object's n.
+    /// </summary>
+    private async Task CountHoldersOnlyAsync(ObjectKey key, ReplicaRead read, List<(int Replica, ReplicaReadResult Answer)> answers, int needed,
+        List<CometException> failures, CancellationToken ct)
+    {
+        var n = ObjectReplicas(answers);
+        if (n == 0 || !answers.Exists(a => a.Replica >= n && a.Answer.Items.Count == 0)) return;
+        var asked = answers.Select(a => a.Replica).ToHashSet();
+        answers.RemoveAll(a => a.Replica >= n && a.Answer.Items.Count == 0);
+        var want = Math.Min(needed, n);
+        for (var r = 0; r < n && answers.Count < want; r++)
+        {
+            if (!asked.Add(r)) continue;
+            try
+            {
+                answers.Add((r, await Replica(key, r).ReadAsync(read).WaitAsync(_options.ReplicaTimeout, ct).ConfigureAwait(false)));
+            }
+            catch (Exception ex) when (IsReplicaFailure(ex, ct))
+            {
+                var failure = AsComet(ex);
+                if (IsObjectError(failure.Code)) throw failure;
+                failures.Add(failure);
+            }
+        }
+    }
+
+    /// <summary>
+    /// An object that deleted itself while serving this read (a one-time value's <c>comet.deleteSelf</c>) is gone
+    /// from every replica before the answer leaves: its tombstones are copied to the object's other replicas now,
+    /// so a later read of any replica, even with r=1, finds the deletion. Replicas that cannot be reached get it
+    /// from anti-entropy.
+    /// </summary>
+    private async Task SpreadDeletionsAsync(ObjectKey key, List<(int Replica, ReplicaReadResult Answer)> answers, CancellationToken ct)
+    {
+        List<Task>? copies = null;
+        var n = ObjectReplicas(answers);
+        foreach (var (replica, answer) in answers)
+        {
+            if (answer.Deleted is not { Count: > 0 } tombstones) continue;
+            foreach (var tombstone in tombstones)
+            {
+                var put = new ReplicaPut(tombstone, PutMode.Repair, CallerInfo.Internal(_silo.Name), n);
+                for (var r = 0; r < n; r++)
+                    if (r != replica) (copies ??= []).Add(Replica(key, r).ApplyAsync(put).WaitAsync(_options.ReplicaTimeout, ct));
+            }
+        }
+        if (copies is null) return;
+        try
+        {
+            await Task.WhenAll(copies).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsReplicaFailure(ex, ct))
+        {
+            // An unreachable replica gets the deletion from anti-entropy.
+        }
     }
 
     public async Task<HistoryResult> HistoryAsync(HistoryQuery request, CancellationToken ct = default)
@@ -316,6 +401,17 @@ public sealed class Coordinator
         // Local replicas first, the others after them in replica order (the walk wraps when silos are fewer than N).
         for (var r = 0; r < n; r++) if (walk.Length > 0 && walk[r % walk.Length] == _silo.Name) order[front++] = r;
         for (var r = n - 1; r >= 0; r--) if (walk.Length == 0 || walk[r % walk.Length] != _silo.Name) order[back--] = r;
+        return order;
+    }
+
+    /// <summary>The replicas a write asks to coordinate it, in turn: the home replica 0, then the others, local ones first.</summary>
+    private int[] WriteOrder(ObjectKey key, int n)
+    {
+        var order = new int[n];
+        var i = 0;
+        order[i++] = 0;
+        foreach (var r in ReplicaOrder(key, n))
+            if (r != 0) order[i++] = r;
         return order;
     }
 

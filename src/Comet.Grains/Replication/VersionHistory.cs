@@ -28,6 +28,18 @@ internal static class VersionHistory
         return kept;
     }
 
+    /// <summary>
+    /// A version as history keeps it once <paramref name="by"/> replaced it. An ASO that was deleted
+    /// (by a delete, or by its own <c>comet.deleteSelf</c>: a one-time value) and any version that
+    /// expired keep only their metadata: their data is gone for every reader, <c>?version=</c> included.
+    /// A passive value overwritten or deleted keeps its data (time travel).
+    /// </summary>
+    public static VersionEntry Retire(VersionEntry entry, VersionEntry by, long nowMs)
+    {
+        var erase = entry.IsExpired(nowMs) || (entry.Kind == ObjectKind.Aso && by.Kind == ObjectKind.Tombstone);
+        return erase && !entry.PayloadDropped ? entry with { Payload = ReadOnlyMemory<byte>.Empty, PayloadDropped = true } : entry;
+    }
+
     /// <summary>A version's metadata: never its data or code, which only the object's handlers may reveal.</summary>
     public static HistoryItem Describe(VersionEntry entry, bool live) =>
         new(entry.Version.Id, entry.Kind, live && entry.Kind != ObjectKind.Tombstone, entry.WrittenAtMs, entry.ExpiresAtMs,
