@@ -169,6 +169,7 @@ public sealed class Coordinator
 
         var answers = new List<(int Replica, ReplicaReadResult Answer)>(needed);
         var failures = new List<CometException>();
+        CometException? erased = null;
         var pending = new List<Task<ReplicaReadResult>>(needed);
         var asked = new Dictionary<Task<ReplicaReadResult>, int>(needed);
         var next = 0;
@@ -204,11 +205,19 @@ public sealed class Coordinator
                     Observe(pending);
                     throw failure;
                 }
+                if (request.Version is not null && failure.Code == CometErrorCode.NotFound)
+                {
+                    // That version is erased here (deleted, expired, or its data trimmed): another replica may keep it.
+                    erased = failure;
+                    if (next < order.Length) Ask(order[next++]);
+                    continue;
+                }
                 failures.Add(failure);
                 if (next < order.Length) Ask(order[next++]);
             }
         }
         Observe(pending);
+        if (request.Version is not null && answers.Count == 0 && erased is not null) throw erased;
         if (request.Version is not null && answers.Count == 0 && failures.Count == 0)
             throw new CometException(CometErrorCode.NotFound, $"No replica keeps version {request.Version} of '{key.Key}'.");
         if (request.Version is null) await CountHoldersOnlyAsync(key, read, answers, needed, failures, ct).ConfigureAwait(false);
