@@ -137,7 +137,12 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
         }
         // The dot is this replica's own next counter; the record persisted below carries it, so
         // a counter is never handed out twice, even across crashes and re-activations elsewhere.
-        var counter = Math.Max(_record.MaxCounterOf(Node), write.Context?[Node] ?? 0) + 1;
+        var own = _record.MaxCounterOf(Node);
+        var counter = Math.Max(own, write.Context?[Node] ?? 0) + 1;
+        // A replica that holds no dot of its own (a new key, or one whose deletion was collected) starts its counter
+        // at the clock's milliseconds: above every counter an earlier life of the key used, so a context a client
+        // kept from before a collection can never cover a version of the key's new life.
+        if (own == 0) counter = Math.Max(counter, (ulong)now);
         var version = ObjectVersion.Next(write.Context ?? _record.CausalClock(), Node, counter);
         var entry = new VersionEntry(version, write.Kind, write.Code, write.Payload, now, write.ExpiresAtMs, write.Caller.Id);
         var (_, stored, absorbed) = await ApplyCoreAsync(new ReplicaPut(entry, PutMode.Client, write.Caller, replicas)).ConfigureAwait(true);
@@ -299,6 +304,27 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
                 stats?.Calls ?? 0, stats?.Failures ?? 0, stats?.HeapBytes ?? 0));
         }
         return Task.FromResult(new ReplicaInspection(SiloName, _replica, _key.Namespace, _key.Key, live, _record.History.Count, _timerPeriod));
+    }
+
+    public async Task<bool> CollectAsync(long hiddenBeforeMs)
+    {
+        var now = NowMs();
+        foreach (var entry in _record.Live)
+            if (!entry.HidesKey(now) || VersionHistory.HiddenSince(entry) > hiddenBeforeMs) return false;
+        if (_state.State.HasTimerReminder && await this.GetReminder(TimerReminder).ConfigureAwait(true) is { } reminder)
+            await this.UnregisterReminder(reminder).ConfigureAwait(true);
+        _timer?.Dispose();
+        _timer = null;
+        _timerPeriod = null;
+        foreach (var obj in _objects.Values) obj.Dispose();
+        _objects.Clear();
+        await _state.ClearStateAsync().ConfigureAwait(true);
+        _state.State = new ReplicaState();
+        _record = new ReplicaRecord(_key.Namespace, _key.Key, [], []);
+        _replicas = 0;
+        _dirty = false;
+        DeactivateOnIdle();
+        return true;
     }
 
     /// <summary>The reminder only brings the grain back after a restart; activation re-arms the grain timer.</summary>
