@@ -48,6 +48,9 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     private long _migrationAskedAtMs;
     private const long MigrationRetryMs = 1000;
     private AsoNeighbours? _neighbours;
+    private long[]? _incomingCalls;
+    private int _incomingNext;
+    private int _incomingCount;
 
     /// <summary>The object's replication degree, kept beside the persisted state: handlers resume off the activation's turn, where the state may not be read.</summary>
     private volatile int _replicas;
@@ -153,6 +156,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     {
         ArgumentNullException.ThrowIfNull(put);
         CheckPlacement();
+        if (put.Mode == PutMode.Neighbour) AdmitNeighbourCall();
         return (await ApplyCoreAsync(put).ConfigureAwait(true)).Status;
     }
 
@@ -242,6 +246,8 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     {
         ArgumentNullException.ThrowIfNull(read);
         CheckPlacement();
+        // Clients' reads come through a coordinator with no node; a read with a node is another replica's comet.get.
+        if (read.Caller.Node is not null) AdmitNeighbourCall();
         if (read.Version is not null) return await ReadVersionAsync(Dot.Parse(read.Version), read.Caller).ConfigureAwait(true);
         var now = NowMs();
         var items = new ReplicaItem[_record.Live.Count];
@@ -331,6 +337,20 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
 
     // ---- internals ----
+
+    /// <summary>The receiving side of the neighbour-call limit: a sliding one-second window over this replica's incoming calls.</summary>
+    private void AdmitNeighbourCall()
+    {
+        var limit = _options.MaxIncomingNeighbourCallsPerSecond;
+        var window = _incomingCalls ??= new long[limit];
+        var now = NowMs();
+        if (_incomingCount == window.Length && now - window[_incomingNext] < 1000)
+            throw new CometException(CometErrorCode.RateLimited,
+                $"Replica {_replica} of '{_key.Key}' takes at most {limit} neighbour calls per second; this call came too soon.");
+        window[_incomingNext] = now;
+        _incomingNext = (_incomingNext + 1) % window.Length;
+        if (_incomingCount < window.Length) _incomingCount++;
+    }
 
     /// <summary>
     /// <c>get(key, version)</c>: a passive version's bytes, or that ASO version's own <c>onGet</c>
