@@ -32,7 +32,20 @@ internal sealed class Grid(int silos, RunClock clock) : IAsyncDisposable
 
     /// <summary>Where REST clients send: every silo process that runs and is not frozen (one that is still starting too).</summary>
     public IReadOnlyList<(string Id, string Address)> Targets() =>
-        [.. Cluster.Ids.Where(id => Cluster[id].IsRunning && !Cluster[id].IsFrozen).Select(id => (id, Cluster[id].Rest))];
+        [.. Cluster.Ids.Where(id => Runs(id) && !Cluster[id].IsFrozen).Select(id => (id, Cluster[id].Rest))];
+
+    /// <summary>Whether the silo's process runs; false while a restart swaps its process object (read from client threads).</summary>
+    private bool Runs(string id)
+    {
+        try
+        {
+            return Cluster[id].IsRunning;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Every silo's SDK gateway endpoint (the client finds out which answer).</summary>
     public IReadOnlyList<string> Gateways => [.. Cluster.Ids.Select(id => $"127.0.0.1:{Cluster[id].Ports.Gateway.ToString(CultureInfo.InvariantCulture)}")];
