@@ -113,7 +113,7 @@ internal sealed class RestKeyValueClient(string name, HttpClient http, Func<IRea
     };
 
     /// <summary>"503 QuorumNotReached": the status and the error code of the JSON answer.</summary>
-    private static string Cause(int status, string body)
+    public static string Cause(int status, string body)
     {
         var code = "";
         try

@@ -177,12 +177,12 @@ internal sealed class HistoryRun(RunOptions options) : IAsyncDisposable
                 HttpStatusCode.OK => new FinalRead(key, silo, 200, [body], ""),
                 HttpStatusCode.MultipleChoices => new FinalRead(key, silo, 300, Siblings(body), ""),
                 HttpStatusCode.NotFound => new FinalRead(key, silo, 404, [], ""),
-                _ => new FinalRead(key, silo, (int)response.StatusCode, [], body.Length > 120 ? body[..120] : body),
+                _ => new FinalRead(key, silo, (int)response.StatusCode, [], RestKeyValueClient.Cause((int)response.StatusCode, body)),
             };
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            return new FinalRead(key, silo, 0, [], ex.GetType().Name);
+            return new FinalRead(key, silo, 0, [], ex is TaskCanceledException ? "timeout (10 s)" : "connection: " + ex.GetType().Name);
         }
     }
 
