@@ -30,7 +30,7 @@ public static class HistoryReport
         {
             Line(text, $"LOST: {lost.Write.Key} = {lost.Write.Value} (write #{lost.Write.Id}, {lost.Write.Client} via {lost.Write.Via}, " +
                 $"{HistoryChecker.Clock(lost.Write.Start)}-{HistoryChecker.Clock(lost.Write.End)}, answered {lost.Write.Status}): {lost.Why}");
-            text.Append(KeyHistory(result, lost.Write.Key));
+            text.Append(KeyHistory(result, lost.Write.Key, around: lost.Write.Start));
         }
         foreach (var phantom in result.Phantoms.Take(Detailed))
         {
@@ -48,19 +48,41 @@ public static class HistoryReport
     }
 
     /// <summary>Every operation on <paramref name="key"/> in start order, then the final reads: what the checker saw.</summary>
-    public static string KeyHistory(CheckResult result, string key, int limit = 200)
+    /// <remarks>
+    /// With <paramref name="around"/>, only the operations that started within <see cref="Window"/> of that time (the
+    /// full history of every key with a violation is in <see cref="ViolatedKeys"/>).
+    /// </remarks>
+    public static string KeyHistory(CheckResult result, string key, int limit = 200, TimeSpan? around = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var h = result.History;
         var ops = h.Reads.Where(r => r.Key == key).Select(r => (r.Start, r.Id, Text: Describe(r)))
             .Concat(h.Writes.Where(w => w.Key == key).Select(w => (w.Start, w.Id, Text: Describe(w))))
             .OrderBy(o => o.Start).ThenBy(o => o.Id).ToList();
+        var all = ops.Count;
+        if (around is { } t) ops = [.. ops.Where(o => (o.Start - t).Duration() <= Window)];
         var text = new StringBuilder();
-        Line(text, $"  history of {key} ({ops.Count} operations):");
+        Line(text, around is null
+            ? $"  history of {key} ({all} operations):"
+            : $"  history of {key} within {Window.TotalSeconds:0.0} s of {HistoryChecker.Clock(around.Value)} ({ops.Count} of its {all} operations):");
         foreach (var op in ops.Take(limit)) Line(text, "    " + op.Text);
         if (ops.Count > limit) Line(text, $"    ... {ops.Count - limit} more");
         foreach (var f in h.Final.Where(f => f.Key == key))
             Line(text, $"    final read through {f.Silo} (r=n): {f.Status} [{string.Join(", ", f.Values)}]{(f.Answered ? "" : " " + f.Cause)}");
+        return text.ToString();
+    }
+
+    /// <summary>How far around a lost write its key's history is shown in the summary.</summary>
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
+
+    /// <summary>The whole history of every key with a violation (lost, phantom, bad siblings), for the run's directory.</summary>
+    public static string ViolatedKeys(CheckResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var keys = result.Lost.Select(l => l.Write.Key).Concat(result.Phantoms.Select(p => p.Key)).Concat(result.BadSiblings.Select(b => b.Key))
+            .Distinct(StringComparer.Ordinal);
+        var text = new StringBuilder();
+        foreach (var key in keys) text.Append(KeyHistory(result, key, limit: int.MaxValue)).Append('\n');
         return text.ToString();
     }
 

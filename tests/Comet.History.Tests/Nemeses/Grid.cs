@@ -12,7 +12,7 @@ namespace Comet.History.Tests.Nemeses;
 /// file) and the faults done to them, each logged on the run's clock. <see cref="LastHealed"/> is when the last fault
 /// ended (the silo serving again, thawed, joined or gone), from which convergence is timed.
 /// </summary>
-internal sealed class Grid(int silos, RunClock clock) : IAsyncDisposable
+internal sealed class Grid(int silos, RunClock clock) : IGrid
 {
     /// <summary>How long a thawed silo has to show whether it serves again or fences itself (exits, declared dead meanwhile).</summary>
     private static readonly TimeSpan AfterThaw = TimeSpan.FromSeconds(20);
@@ -20,6 +20,12 @@ internal sealed class Grid(int silos, RunClock clock) : IAsyncDisposable
     private readonly ConcurrentQueue<string> _events = new();
 
     public ProcessCluster Cluster { get; } = new(silos);
+
+    public HttpClient Http { get; } = RestKeyValueClient.CreateHttp();
+
+    public string Directory => Cluster.Directory;
+
+    public string RestOf(string id) => Cluster[id].Rest;
 
     /// <summary>The silos that belong to the cluster now (started and not removed), whatever their state.</summary>
     public HashSet<string> Members { get; } = new(StringComparer.Ordinal);
@@ -157,5 +163,9 @@ internal sealed class Grid(int silos, RunClock clock) : IAsyncDisposable
 
     private void Healed() => LastHealed = clock.Now;
 
-    public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        Http.Dispose();
+    }
 }

@@ -24,7 +24,8 @@ public sealed class GridHistoryTests(ITestOutputHelper output)
 
         var report = run.Report(result, "History check: CI short run (start-up under load, kill -9, SIGSTOP)");
         output.WriteLine(report);
-        await File.WriteAllTextAsync(Path.Combine(run.Grid.Cluster.Directory, "history-report.md"), report);
+        await File.WriteAllTextAsync(Path.Combine(run.Grid.Directory, "history-report.md"), report);
+        await File.WriteAllTextAsync(Path.Combine(run.Grid.Directory, "violated-keys.txt"), HistoryReport.ViolatedKeys(result));
         Assert.True(result.AcknowledgedWrites > 200, $"only {result.AcknowledgedWrites} writes were acknowledged");
         Assert.True(result.Lost.Count == 0, $"{result.Lost.Count} acknowledged writes lost; see the report");
         Assert.True(result.Phantoms.Count == 0, $"{result.Phantoms.Count} phantom values; see the report");
@@ -61,9 +62,47 @@ public sealed class GridHistoryTests(ITestOutputHelper output)
 
         var report = run.Report(result, $"History check: soak of {minutes:0.#} minutes ({string.Join(", ", nemeses)})");
         output.WriteLine(report);
-        var path = Environment.GetEnvironmentVariable("COMET_HISTORY_REPORT") ?? Path.Combine(run.Grid.Cluster.Directory, "history-report.md");
+        var path = Environment.GetEnvironmentVariable("COMET_HISTORY_REPORT") ?? Path.Combine(run.Grid.Directory, "history-report.md");
         await File.WriteAllTextAsync(path, report);
-        output.WriteLine($"report written to {path}");
+        await File.WriteAllTextAsync(Path.Combine(run.Grid.Directory, "violated-keys.txt"), HistoryReport.ViolatedKeys(result));
+        output.WriteLine($"report written to {path}; the whole history of every key with a violation to {run.Grid.Directory}/violated-keys.txt");
+        Assert.True(result.Lost.Count == 0, $"{result.Lost.Count} acknowledged writes lost; see the report");
+        Assert.True(result.Phantoms.Count == 0, $"{result.Phantoms.Count} phantom values; see the report");
+        Assert.True(result.BadSiblings.Count == 0, $"{result.BadSiblings.Count} bad siblings; see the report");
+        Assert.Empty(result.Problems);
+    }
+
+    /// <summary>
+    /// Real partitions (part of the soak): silo processes in network namespaces of their own, links to the bridge cut
+    /// (<c>ip link set down</c>) or degraded (<c>tc netem</c>). <c>COMET_HISTORY_PARTITION_MINUTES</c> long (default 3),
+    /// REST clients only (the SDK's sockets cannot be put into the namespaces). Needs root and <c>ip</c>/<c>tc</c>.
+    /// </summary>
+    [SoakFact]
+    public async Task Soak_with_network_partitions_between_silo_processes_loses_no_acknowledged_write_and_shows_no_phantom_or_bad_sibling()
+    {
+        var minutes = double.Parse(Environment.GetEnvironmentVariable("COMET_HISTORY_PARTITION_MINUTES") ?? "3", CultureInfo.InvariantCulture);
+        var phaseLoad = TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("COMET_HISTORY_PHASE_SECONDS") ?? "35", CultureInfo.InvariantCulture));
+        var options = new RunOptions
+        {
+            Silos = 3,
+            RestClients = int.Parse(Environment.GetEnvironmentVariable("COMET_HISTORY_REST_CLIENTS") ?? "6", CultureInfo.InvariantCulture),
+            SdkClients = 0,
+            KeysPerGeneration = 32,
+        };
+        await using var run = new HistoryRun(options, clock => new NamespacedGrid(options.Silos, clock));
+        var random = new Random(1415);
+        var end = TimeSpan.FromMinutes(minutes);
+        await run.RunPhaseAsync(NemesisPhases.StartUp(TimeSpan.FromSeconds(15), "silo-1", "silo-2", "silo-3"));
+        for (var i = 0; run.Clock.Now + phaseLoad < end; i++)
+            await run.RunPhaseAsync(PartitionPhases.Named(PartitionPhases.All[i % PartitionPhases.All.Length], phaseLoad, random));
+        var result = await run.FinishAsync();
+
+        var report = run.Report(result, $"History check: network partitions for {minutes:0.#} minutes (silos in network namespaces)");
+        output.WriteLine(report);
+        var path = Environment.GetEnvironmentVariable("COMET_HISTORY_PARTITION_REPORT") ?? Path.Combine(run.Grid.Directory, "history-report.md");
+        await File.WriteAllTextAsync(path, report);
+        await File.WriteAllTextAsync(Path.Combine(run.Grid.Directory, "violated-keys.txt"), HistoryReport.ViolatedKeys(result));
+        output.WriteLine($"report written to {path}; the whole history of every key with a violation to {run.Grid.Directory}/violated-keys.txt");
         Assert.True(result.Lost.Count == 0, $"{result.Lost.Count} acknowledged writes lost; see the report");
         Assert.True(result.Phantoms.Count == 0, $"{result.Phantoms.Count} phantom values; see the report");
         Assert.True(result.BadSiblings.Count == 0, $"{result.BadSiblings.Count} bad siblings; see the report");

@@ -11,7 +11,7 @@ using Comet.History.Tests.Recording;
 namespace Comet.History.Tests.Runs;
 
 /// <summary>One phase of a run: the workload runs on fresh keys for at least <see cref="Load"/> while <see cref="Nemesis"/> does its faults.</summary>
-internal sealed record Phase(string Name, TimeSpan Load, Func<Grid, Task> Nemesis);
+internal sealed record Phase(string Name, TimeSpan Load, Func<IGrid, Task> Nemesis);
 
 /// <summary>What one phase did and how long the grid took to agree on its keys once its load stopped.</summary>
 internal sealed record PhaseReport(string Name, int Faults, int Operations, int Acknowledged, TimeSpan LoadTime, bool Converged, TimeSpan SinceLoadStopped, TimeSpan SinceHealed, int Keys);
@@ -39,11 +39,10 @@ internal sealed record RunOptions
 /// after each phase the grid must agree on that phase's keys (every silo read with R = N), and at the end every key of
 /// the run is read through every silo and the checker judges the whole history.
 /// </summary>
-internal sealed class HistoryRun(RunOptions options) : IAsyncDisposable
+internal sealed class HistoryRun(RunOptions options, Func<RunClock, IGrid>? grid = null) : IAsyncDisposable
 {
     private readonly string _tag = $"h{DateTime.UtcNow:HHmmss}";
     private readonly List<string> _keys = [];
-    private readonly HttpClient _http = RestKeyValueClient.CreateHttp();
     private CometClient? _sdk;
 
     public RunOptions Options { get; } = options;
@@ -54,9 +53,10 @@ internal sealed class HistoryRun(RunOptions options) : IAsyncDisposable
 
     public List<PhaseReport> Phases { get; } = [];
 
-    private Grid? _grid;
+    private IGrid? _grid;
 
-    public Grid Grid => _grid ??= new Grid(Options.Silos, Clock);
+    /// <summary>The grid: silo processes on loopback (<see cref="Nemeses.Grid"/>) unless the run was given another.</summary>
+    public IGrid Grid => _grid ??= grid?.Invoke(Clock) ?? new Grid(Options.Silos, Clock);
 
     /// <summary>When the final reads found every silo agreeing on every key, after the last phase; null when they never did.</summary>
     public TimeSpan? FinalConvergence { get; private set; }
@@ -67,8 +67,8 @@ internal sealed class HistoryRun(RunOptions options) : IAsyncDisposable
     {
         if (_clients is not null) return _clients;
         _clients = [];
-        for (var i = 0; i < Options.RestClients; i++) _clients.Add(new RestKeyValueClient($"r{i + 1}", _http, Grid.Targets, History, Clock, i));
-        if (Options.SdkClients > 0)
+        for (var i = 0; i < Options.RestClients; i++) _clients.Add(new RestKeyValueClient($"r{i + 1}", Grid.Http, Grid.Targets, History, Clock, i));
+        if (Options.SdkClients > 0 && Grid.Gateways.Count > 0)
         {
             // Connects in the background: the SDK clients start while the cluster may still be starting.
             _sdk = await CometClient.ConnectAsync(new CometClientOptions
@@ -127,7 +127,7 @@ internal sealed class HistoryRun(RunOptions options) : IAsyncDisposable
         var deadline = Clock.Now + Options.ConvergenceLimit;
         while (true)
         {
-            var silos = Grid.Members.Order(StringComparer.Ordinal).Select(id => (Id: id, Address: Grid.Cluster[id].Rest)).ToList();
+            var silos = Grid.Members.Order(StringComparer.Ordinal).Select(id => (Id: id, Address: Grid.RestOf(id))).ToList();
             var pass = new ConcurrentBag<FinalRead>();
             var timed = new ConcurrentBag<(FinalRead Read, TimeSpan Start, TimeSpan End)>();
             using var gate = new SemaphoreSlim(8);
@@ -170,7 +170,7 @@ internal sealed class HistoryRun(RunOptions options) : IAsyncDisposable
     {
         try
         {
-            using var response = await _http.GetAsync($"{rest}/v1/default/keys/{Uri.EscapeDataString(key)}?n=3&r=3");
+            using var response = await Grid.Http.GetAsync($"{rest}/v1/default/keys/{Uri.EscapeDataString(key)}?n=3&r=3");
             var body = await response.Content.ReadAsStringAsync();
             return response.StatusCode switch
             {
@@ -199,7 +199,7 @@ internal sealed class HistoryRun(RunOptions options) : IAsyncDisposable
         var text = new StringBuilder();
         var seconds = Clock.Now.TotalSeconds.ToString("0", CultureInfo.InvariantCulture);
         text.Append(CultureInfo.InvariantCulture, $"# {title}\n\n{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {seconds} s; {Options.RestClients} REST + {Options.SdkClients} SDK clients, ")
-            .Append(CultureInfo.InvariantCulture, $"{Options.KeysPerGeneration} keys per generation of {Options.GenerationPeriod.TotalSeconds:0} s, N=3 R=2 W=2; run directory {Grid.Cluster.Directory}\n\n");
+            .Append(CultureInfo.InvariantCulture, $"{Options.KeysPerGeneration} keys per generation of {Options.GenerationPeriod.TotalSeconds:0} s, N=3 R=2 W=2; run directory {Grid.Directory}\n\n");
         text.Append("| phase | faults | load s | ops | acknowledged | keys | converged after load stop | after last heal |\n|---|---|---|---|---|---|---|---|\n");
         foreach (var p in Phases)
             text.Append(CultureInfo.InvariantCulture, $"| {p.Name} | {p.Faults} | {p.LoadTime.TotalSeconds:0} | {p.Operations} | {p.Acknowledged} | {p.Keys} | ")
@@ -225,6 +225,5 @@ internal sealed class HistoryRun(RunOptions options) : IAsyncDisposable
             }
         }
         if (_grid is not null) await _grid.DisposeAsync();
-        _http.Dispose();
     }
 }
