@@ -29,7 +29,7 @@ public sealed record ObjectVersion
     public string Id => Dot.ToString();
 
     /// <summary>Everything this version has seen, itself included: the context a client sends back to overwrite it.</summary>
-    public VectorClock CausalClock => Context.With(Dot.Node, Dot.Counter);
+    public VectorClock CausalClock => Context.WithDot(Dot);
 
     /// <summary>A new version coordinated by <paramref name="node"/> on top of <paramref name="context"/>.</summary>
     public static ObjectVersion Next(VectorClock context, string node, ulong counter) => new(context, new Dot(node, counter));

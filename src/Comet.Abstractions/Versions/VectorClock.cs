@@ -5,33 +5,93 @@ using Comet.Abstractions.Protocol;
 namespace Comet.Abstractions.Versions;
 
 /// <summary>
-/// An immutable vector clock (Dynamo): one counter per coordinating silo, entries sorted by
-/// node id (ordinal) so that equal clocks encode to equal bytes.
+/// An immutable causal context: a vector clock (Dynamo), one counter per coordinating node meaning
+/// "every event of that node up to here", plus the single events seen beyond it (dots). Entries and
+/// dots are sorted so that equal contexts encode to equal bytes. The dots matter: a reader that saw
+/// version r0:7 but not the concurrent r0:6 (a replica had 7 before 6 arrived) must not send back a
+/// context that claims r0:6, or the put made with it would silently replace a write nobody saw.
 /// </summary>
 public sealed class VectorClock : IEquatable<VectorClock>
 {
-    /// <summary>A clock with more entries than this is refused when decoded: clusters are small.</summary>
+    /// <summary>A clock with more entries (or more dots) than this is refused when decoded: clusters are small.</summary>
     public const int MaxEntries = 256;
 
     private readonly KeyValuePair<string, ulong>[] _entries;
+    private readonly Dot[] _dots;
 
-    private VectorClock(KeyValuePair<string, ulong>[] entries) => _entries = entries;
+    private VectorClock(KeyValuePair<string, ulong>[] entries, Dot[]? dots = null)
+    {
+        _entries = entries;
+        _dots = dots ?? [];
+    }
 
     public static VectorClock Empty { get; } = new([]);
 
     public IReadOnlyList<KeyValuePair<string, ulong>> Entries => _entries;
 
+    /// <summary>Single events seen beyond <see cref="Entries"/>.</summary>
+    public IReadOnlyList<Dot> Dots => _dots;
+
+    /// <summary>The highest counter of <paramref name="node"/> this context has seen, as an entry or a dot.</summary>
     public ulong this[string node]
     {
         get
         {
             var i = IndexOf(node);
-            return i >= 0 ? _entries[i].Value : 0;
+            var max = i >= 0 ? _entries[i].Value : 0;
+            foreach (var dot in _dots) if (dot.Node == node && dot.Counter > max) max = dot.Counter;
+            return max;
         }
     }
 
+    private ulong EntryOf(string node)
+    {
+        var i = IndexOf(node);
+        return i >= 0 ? _entries[i].Value : 0;
+    }
+
     /// <summary>True when the event <paramref name="dot"/> is already reflected in this clock.</summary>
-    public bool Contains(Dot dot) => this[dot.Node] >= dot.Counter;
+    public bool Contains(Dot dot) => EntryOf(dot.Node) >= dot.Counter || Array.IndexOf(_dots, dot) >= 0;
+
+    /// <summary>This context with the single event <paramref name="dot"/> added (not the events before it).</summary>
+    public VectorClock WithDot(Dot dot)
+    {
+        if (Contains(dot)) return this;
+        var dots = new Dot[_dots.Length + 1];
+        _dots.CopyTo(dots, 0);
+        dots[^1] = dot;
+        return Normalize(_entries, dots);
+    }
+
+    /// <summary>Drops dots the entries cover, folds dots that continue an entry into it, sorts what stays.</summary>
+    private static VectorClock Normalize(KeyValuePair<string, ulong>[] entries, Dot[] dots)
+    {
+        var clock = new VectorClock(entries);
+        if (dots.Length == 0) return clock;
+        var pending = dots.Distinct().OrderBy(d => d.Node, StringComparer.Ordinal).ThenBy(d => d.Counter).ToList();
+        bool folded;
+        do
+        {
+            folded = false;
+            for (var i = pending.Count - 1; i >= 0; i--)
+            {
+                var dot = pending[i];
+                var entry = clock.EntryOf(dot.Node);
+                if (entry >= dot.Counter)
+                {
+                    pending.RemoveAt(i);
+                }
+                else if (entry + 1 == dot.Counter)
+                {
+                    clock = clock.With(dot.Node, dot.Counter);
+                    pending.RemoveAt(i);
+                    folded = true;
+                }
+            }
+        }
+        while (folded);
+        return pending.Count == 0 ? clock : new VectorClock(clock._entries, [.. pending]);
+    }
 
     /// <summary>This clock with <paramref name="node"/>'s entry raised to at least <paramref name="counter"/>.</summary>
     public VectorClock With(string node, ulong counter)
@@ -42,23 +102,24 @@ public sealed class VectorClock : IEquatable<VectorClock>
             if (_entries[i].Value >= counter) return this;
             var copy = (KeyValuePair<string, ulong>[])_entries.Clone();
             copy[i] = new(node, counter);
-            return new VectorClock(copy);
+            return _dots.Length == 0 ? new VectorClock(copy) : Normalize(copy, _dots);
         }
         var insertAt = ~i;
         var grown = new KeyValuePair<string, ulong>[_entries.Length + 1];
         Array.Copy(_entries, grown, insertAt);
         grown[insertAt] = new(node, counter);
         Array.Copy(_entries, insertAt, grown, insertAt + 1, _entries.Length - insertAt);
-        return new VectorClock(grown);
+        return _dots.Length == 0 ? new VectorClock(grown) : Normalize(grown, _dots);
     }
 
-    /// <summary>The pointwise maximum: a clock that has seen everything both have seen.</summary>
+    /// <summary>The pointwise maximum, and the union of the dots: a context that has seen everything both have seen.</summary>
     public VectorClock Merge(VectorClock other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        var result = this;
+        var result = new VectorClock(_entries);
         foreach (var (node, counter) in other._entries) result = result.With(node, counter);
-        return result;
+        if (_dots.Length == 0 && other._dots.Length == 0) return result;
+        return Normalize(result._entries, [.. _dots, .. other._dots]);
     }
 
     public ClockOrder CompareTo(VectorClock other)
@@ -97,13 +158,18 @@ public sealed class VectorClock : IEquatable<VectorClock>
             writer.WriteString(node);
             writer.WriteVarUInt(counter);
         }
+        writer.WriteVarUInt((ulong)_dots.Length);
+        foreach (var dot in _dots)
+        {
+            writer.WriteString(dot.Node);
+            writer.WriteVarUInt(dot.Counter);
+        }
     }
 
     public static VectorClock ReadFrom(ref PayloadReader reader)
     {
         var count = reader.ReadLength(MaxEntries);
-        if (count == 0) return Empty;
-        var entries = new KeyValuePair<string, ulong>[count];
+        var entries = count == 0 ? [] : new KeyValuePair<string, ulong>[count];
         for (var i = 0; i < count; i++)
         {
             var node = reader.ReadString();
@@ -111,7 +177,19 @@ public sealed class VectorClock : IEquatable<VectorClock>
                 throw PayloadReader.Malformed("vector clock entries are not sorted and distinct");
             entries[i] = new(node, reader.ReadVarUInt());
         }
-        return new VectorClock(entries);
+        var dotCount = reader.ReadLength(MaxEntries);
+        if (dotCount == 0) return count == 0 ? Empty : new VectorClock(entries);
+        var dots = new Dot[dotCount];
+        for (var i = 0; i < dotCount; i++)
+        {
+            var node = reader.ReadString();
+            var counter = reader.ReadVarUInt();
+            if (node.Length == 0 || counter == 0) throw PayloadReader.Malformed("a context's dot is empty");
+            dots[i] = new Dot(node, counter);
+        }
+        var clock = Normalize(entries, dots);
+        if (clock._dots.Length != dotCount) throw PayloadReader.Malformed("a context's dots are not normalized");
+        return clock;
     }
 
     /// <summary>An opaque, URL-safe token of this clock: the causal context a client sends back with a put.</summary>
@@ -150,7 +228,8 @@ public sealed class VectorClock : IEquatable<VectorClock>
         }
     }
 
-    public bool Equals(VectorClock? other) => other is not null && CompareTo(other) == ClockOrder.Equal;
+    public bool Equals(VectorClock? other) =>
+        other is not null && CompareTo(other) == ClockOrder.Equal && _dots.AsSpan().SequenceEqual(other._dots);
 
     public override bool Equals(object? obj) => obj is VectorClock other && Equals(other);
 
@@ -167,7 +246,7 @@ public sealed class VectorClock : IEquatable<VectorClock>
     }
 
     public override string ToString() =>
-        "{" + string.Join(", ", _entries.Select(e => $"{e.Key}:{e.Value}")) + "}";
+        "{" + string.Join(", ", _entries.Select(e => $"{e.Key}:{e.Value}").Concat(_dots.Select(d => $"+{d}"))) + "}";
 
     private int IndexOf(string node)
     {

@@ -105,4 +105,22 @@ public class VectorClockTests
             return mirrored && bound && roundTrip;
         }).QuickCheckThrowOnFailure();
     }
+
+    [Fact]
+    public void A_dot_beyond_a_gap_stays_a_dot_and_covers_only_itself_until_the_gap_is_filled()
+    {
+        var context = Clock(("r0", 5)).WithDot(new Dot("r0", 7));
+        Assert.True(context.Contains(new Dot("r0", 7)));
+        Assert.False(context.Contains(new Dot("r0", 6)));
+        Assert.Equal(7UL, context["r0"]);
+        var roundTrip = VectorClock.FromToken(context.ToToken());
+        Assert.Equal(context, roundTrip);
+        Assert.False(roundTrip.Contains(new Dot("r0", 6)));
+
+        var filled = context.Merge(Clock(("r0", 4)).WithDot(new Dot("r0", 6)));
+        Assert.Empty(filled.Dots);
+        Assert.Equal(7UL, filled["r0"]);
+        Assert.True(filled.Contains(new Dot("r0", 6)));
+        Assert.NotEqual(context, filled);
+    }
 }

@@ -109,6 +109,31 @@ public sealed class BehaviourTests(GridCluster grid)
     }
 
     [Fact]
+    public async Task A_put_with_the_context_of_a_read_that_saw_only_the_later_of_two_concurrent_writes_keeps_the_earlier_one()
+    {
+        // Issue 14, finding F0: two puts from the same context get dots r0:k and r0:k+1 at replica 0. Replica 1 has
+        // only the second when a client reads it; the put made with that read's context must not replace the first,
+        // which that client never saw.
+        var first = await Replica("dotted", 0).CoordinateAsync(new NewWrite(ObjectKind.Value, null, Encoding.UTF8.GetBytes("first"), 0,
+            Comet.Abstractions.Versions.VectorClock.Empty, CallerInfo.Internal("test"), 3));
+        var second = await Replica("dotted", 0).CoordinateAsync(new NewWrite(ObjectKind.Value, null, Encoding.UTF8.GetBytes("second"), 0,
+            Comet.Abstractions.Versions.VectorClock.Empty, CallerInfo.Internal("test"), 3));
+        await Replica("dotted", 1).ApplyAsync(new ReplicaPut(second.Entry, PutMode.Client, CallerInfo.Internal("test"), 3));
+        var read = await Replica("dotted", 1).ReadAsync(new ReplicaRead(null, CallerInfo.Internal("test")));
+        var seen = Assert.Single(read.Items).Version.CausalClock;
+        Assert.False(seen.Contains(first.Entry.Version.Dot), $"the read of 'second' alone claims to have seen 'first': {seen}");
+
+        await Replica("dotted", 0).CoordinateAsync(new NewWrite(ObjectKind.Value, null, Encoding.UTF8.GetBytes("third"), 0,
+            Comet.Abstractions.Versions.VectorClock.FromToken(seen.ToToken()), CallerInfo.Internal("test"), 3));
+        var entries = await Replica("dotted", 0).FetchAsync();
+        Assert.Equal(["first", "third"], entries.Live.Select(e => Encoding.UTF8.GetString(e.Payload.Span)).Order());
+
+        // Leave the key's replicas equal, so anti-entropy tests sharing this cluster find nothing of it to copy.
+        foreach (var entry in entries.Live)
+            for (var r = 1; r < 3; r++) await Replica("dotted", r).ApplyAsync(new ReplicaPut(entry, PutMode.Repair, CallerInfo.Internal("test"), 3));
+    }
+
+    [Fact]
     public async Task A_read_that_meets_a_stale_replica_repairs_it()
     {
         // Replica 0 alone has the version, as when the others' silos missed the write.
