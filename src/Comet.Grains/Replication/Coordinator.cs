@@ -118,6 +118,12 @@ public sealed class Coordinator
             {
                 var failure = AsComet(ex);
                 if (IsObjectError(failure.Code)) throw failure;
+                // A replica that did not answer in time may still store the write: versioning it again elsewhere would
+                // make two versions of one write, and a reader who replaces one would see the other come back. So the
+                // write's outcome is unknown, and the client is told so; only a refused call moves on to the next replica.
+                if (failure.Code == CometErrorCode.Timeout)
+                    throw new CometException(CometErrorCode.Timeout,
+                        $"Replica {replica} of '{key.Key}' did not answer within {_options.CoordinateTimeout.TotalSeconds:0.#} s; the write may or may not be stored. Read the key and put again with its context.");
                 failures.Add(failure);
             }
         }
