@@ -46,7 +46,13 @@ public sealed partial class AsoObject
                 throw new AsoException(CometErrorCode.BadCode, "aso:chunk: the code yielded while loading.");
             }
             BindAsoTable();
-            if (!persistedState.IsEmpty)
+            if (persistedState.IsEmpty)
+            {
+                // A first store: the code's own values must be usable. Values a handler sets later
+                // are clamped when read (TimerPeriodSeconds, TtlSeconds), never refused after the fact.
+                ValidateLifetimeFields();
+            }
+            else
             {
                 var data = AsoStateCodec.Decode(persistedState);
                 if (data.Kind != AsoValueKind.Table)

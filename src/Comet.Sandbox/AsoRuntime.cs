@@ -32,6 +32,7 @@ public sealed class AsoRuntime : IDisposable
             MaxNeighbourCallsPerHandler = options.MaxNeighbourCallsPerHandler,
             HandlerTimeout = options.HandlerTimeout,
             MinTimerPeriodSeconds = options.MinTimerPeriodSeconds,
+            MaxTimerPeriodSeconds = options.MaxTimerPeriodSeconds,
             MaxNeighbourCallsPerSecond = options.MaxNeighbourCallsPerSecond,
             HookIntervalInstructions = options.HookIntervalInstructions,
             PatternStepsPerInstruction = options.PatternStepsPerInstruction,
