@@ -16,7 +16,7 @@ public sealed partial class AsoObject
         try
         {
             nint L = _state.L;
-            int status = _state.LoadUserCode(code);
+            int status = _runtime.Chunks.Load(_state, code);
             if (status != LUA_OK)
             {
                 string message = LuaErrors.Describe(L, -1);

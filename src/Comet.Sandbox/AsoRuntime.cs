@@ -45,6 +45,9 @@ public sealed class AsoRuntime : IDisposable
         }
     }
 
+    /// <summary>Compiled user chunks by the digest of their source, shared by this runtime's objects.</summary>
+    internal CompiledChunkCache Chunks { get; } = new();
+
     /// <summary>The options every object of this runtime runs under (a snapshot taken at construction).</summary>
     public AsoSandboxOptions Options { get; }
 
