@@ -26,7 +26,20 @@ namespace Comet.Sandbox;
 public static class AsoJson
 {
     /// <summary>Reads a JSON element as Lua data; throws <see cref="CometErrorCode.BadRequest"/> when nested too deep.</summary>
-    public static AsoValue FromJson(JsonElement json) => Read(json, 0);
+    public static AsoValue FromJson(JsonElement json)
+    {
+        try
+        {
+            return Read(json, 0);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json accepts the escape "\udc00" (a lone UTF-16 surrogate) while parsing
+            // but cannot turn it into a string: the caller sent text that is not Unicode.
+            throw new AsoException(CometErrorCode.BadRequest,
+                "The JSON has a string or member name that is not valid Unicode (a lone UTF-16 surrogate escape such as \\udc00 or a high surrogate without its low one); send valid text.", e);
+        }
+    }
 
     /// <summary>Parses JSON text as Lua data; throws <see cref="CometErrorCode.BadRequest"/> for invalid JSON.</summary>
     public static AsoValue Parse(string json)
@@ -34,7 +47,7 @@ public static class AsoJson
         try
         {
             using var doc = JsonDocument.Parse(json);
-            return Read(doc.RootElement, 0);
+            return FromJson(doc.RootElement);
         }
         catch (JsonException e)
         {

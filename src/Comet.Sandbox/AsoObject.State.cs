@@ -16,7 +16,7 @@ public sealed partial class AsoObject
         try
         {
             nint L = _state.L;
-            int status = _state.LoadUserCode(code);
+            int status = _runtime.Chunks.Load(_state, code);
             if (status != LUA_OK)
             {
                 string message = LuaErrors.Describe(L, -1);
@@ -46,7 +46,13 @@ public sealed partial class AsoObject
                 throw new AsoException(CometErrorCode.BadCode, "aso:chunk: the code yielded while loading.");
             }
             BindAsoTable();
-            if (!persistedState.IsEmpty)
+            if (persistedState.IsEmpty)
+            {
+                // A first store: the code's own values must be usable. Values a handler sets later
+                // are clamped when read (TimerPeriodSeconds, TtlSeconds), never refused after the fact.
+                ValidateLifetimeFields();
+            }
+            else
             {
                 var data = AsoStateCodec.Decode(persistedState);
                 if (data.Kind != AsoValueKind.Table)

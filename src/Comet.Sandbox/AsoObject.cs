@@ -74,23 +74,46 @@ public sealed partial class AsoObject : IDisposable
     /// <summary>The current data fields of <c>aso</c> (a snapshot; functions are not data).</summary>
     public AsoValue Data => AsoStateCodec.Decode(_committed);
 
-    /// <summary>From <c>aso.timerPeriod</c>, at least <see cref="AsoSandboxOptions.MinTimerPeriodSeconds"/>; null when absent, not a number, or not finite.</summary>
+    /// <summary>
+    /// From <c>aso.timerPeriod</c>, clamped to [<see cref="AsoSandboxOptions.MinTimerPeriodSeconds"/>,
+    /// <see cref="AsoSandboxOptions.MaxTimerPeriodSeconds"/>] (always a valid timer period); null when
+    /// absent, not a number, or not finite. A put whose code sets it out of range is refused at load.
+    /// </summary>
     public double? TimerPeriodSeconds
     {
         get
         {
             double? period = NumberField("timerPeriod"u8);
-            return period is double p && double.IsFinite(p) ? Math.Max(p, _options.MinTimerPeriodSeconds) : null;
+            return period is double p && double.IsFinite(p) ? Math.Clamp(p, _options.MinTimerPeriodSeconds, _options.MaxTimerPeriodSeconds) : null;
         }
     }
 
-    /// <summary>From <c>aso.ttl</c> (seconds, negative read as 0); null when absent, not a number, or not finite. The grid caps it at the operator's maximum.</summary>
+    /// <summary>
+    /// From <c>aso.ttl</c> (seconds, negative read as 0, at most <see cref="AsoSandboxOptions.MaxTtlSeconds"/>
+    /// so that no expiry time overflows); null when absent, not a number, or not finite. The grid
+    /// caps it at the operator's maximum.
+    /// </summary>
     public double? TtlSeconds
     {
         get
         {
             double? ttl = NumberField("ttl"u8);
-            return ttl is double t && double.IsFinite(t) ? Math.Max(t, 0) : null;
+            return ttl is double t && double.IsFinite(t) ? Math.Clamp(t, 0, AsoSandboxOptions.MaxTtlSeconds) : null;
+        }
+    }
+
+    /// <summary>
+    /// Refuses, at the first store, code whose <c>aso.timerPeriod</c> is longer than any timer
+    /// can wait (huge numbers overflowed TimeSpan: a 500 after the object was stored). Periods
+    /// below the minimum are raised to it, as before; <c>aso.ttl</c> is clamped, never refused.
+    /// </summary>
+    private void ValidateLifetimeFields()
+    {
+        double? period = NumberField("timerPeriod"u8);
+        if (period is double p && p > _options.MaxTimerPeriodSeconds)
+        {
+            throw new AsoException(CometErrorCode.BadCode,
+                $"aso.timerPeriod = {p} seconds is too long: use a number from {_options.MinTimerPeriodSeconds} to {_options.MaxTimerPeriodSeconds}.");
         }
     }
 

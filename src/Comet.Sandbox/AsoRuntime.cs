@@ -32,6 +32,7 @@ public sealed class AsoRuntime : IDisposable
             MaxNeighbourCallsPerHandler = options.MaxNeighbourCallsPerHandler,
             HandlerTimeout = options.HandlerTimeout,
             MinTimerPeriodSeconds = options.MinTimerPeriodSeconds,
+            MaxTimerPeriodSeconds = options.MaxTimerPeriodSeconds,
             MaxNeighbourCallsPerSecond = options.MaxNeighbourCallsPerSecond,
             HookIntervalInstructions = options.HookIntervalInstructions,
             PatternStepsPerInstruction = options.PatternStepsPerInstruction,
@@ -43,6 +44,9 @@ public sealed class AsoRuntime : IDisposable
             _ = chunk.Bytecode;
         }
     }
+
+    /// <summary>Compiled user chunks by the digest of their source, shared by this runtime's objects.</summary>
+    internal CompiledChunkCache Chunks { get; } = new();
 
     /// <summary>The options every object of this runtime runs under (a snapshot taken at construction).</summary>
     public AsoSandboxOptions Options { get; }

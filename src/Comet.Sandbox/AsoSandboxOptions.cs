@@ -27,6 +27,12 @@ public sealed class AsoSandboxOptions
     /// <summary>Shortest timer period an object may ask for with <c>aso.timerPeriod</c>.</summary>
     public double MinTimerPeriodSeconds { get; set; } = 1;
 
+    /// <summary>Longest timer period an object may ask for (below what .NET and Orleans timers accept, ~24.8 days).</summary>
+    public double MaxTimerPeriodSeconds { get; set; } = 2_000_000;
+
+    /// <summary>The longest lifetime <c>aso.ttl</c> may name (100 years: "for ever" without overflowing a timestamp); the operator's maximum may be lower.</summary>
+    public const double MaxTtlSeconds = 100 * 365.25 * 24 * 3600;
+
     /// <summary>Outgoing neighbour calls (<c>comet.get</c>/<c>comet.put</c>) per object per second, over a sliding one-second window.</summary>
     public int MaxNeighbourCallsPerSecond { get; set; } = 20;
 
@@ -65,6 +71,11 @@ public sealed class AsoSandboxOptions
         {
             throw new ArgumentOutOfRangeException(nameof(MinTimerPeriodSeconds), MinTimerPeriodSeconds,
                 "MinTimerPeriodSeconds must be a positive number of seconds.");
+        }
+        if (!(MaxTimerPeriodSeconds >= MinTimerPeriodSeconds) || MaxTimerPeriodSeconds > int.MaxValue / 1000.0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxTimerPeriodSeconds), MaxTimerPeriodSeconds,
+                $"MaxTimerPeriodSeconds must be at least MinTimerPeriodSeconds and at most {int.MaxValue / 1000} (the timers' own maximum).");
         }
     }
 

@@ -80,6 +80,41 @@ public class HostApiTests
         Assert.Null(none.TtlSeconds);
     }
 
+    [Theory]
+    [InlineData("1e300")]
+    [InlineData("1e7")]
+    [InlineData("1/0")]
+    public void A_timer_period_longer_than_any_timer_is_refused_when_first_stored(string period)
+    {
+        var e = Assert.Throws<AsoException>(() => Asos.Load($"aso.timerPeriod = {period}"));
+
+        Assert.Equal(Abstractions.Errors.CometErrorCode.BadCode, e.Code);
+        Assert.Contains("timerPeriod", e.Message);
+    }
+
+    [Fact]
+    public async Task Periods_and_ttls_set_later_by_handlers_are_clamped_to_what_timers_and_expiry_times_hold()
+    {
+        using var obj = Asos.Load("aso.timerPeriod = 10 function aso:onTimer() self.timerPeriod = 1e300 self.ttl = 1e300 end");
+
+        await obj.OnTimerAsync();
+
+        Assert.Equal(new AsoSandboxOptions().MaxTimerPeriodSeconds, obj.TimerPeriodSeconds);
+        Assert.Equal(AsoSandboxOptions.MaxTtlSeconds, obj.TtlSeconds);
+        _ = TimeSpan.FromSeconds(obj.TimerPeriodSeconds!.Value);
+        _ = checked(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + (long)(obj.TtlSeconds!.Value * 1000));
+    }
+
+    [Theory]
+    [InlineData("{\"a\":\"\\udc00\"}")]
+    [InlineData("{\"\\ud800\":1}")]
+    public void Json_with_a_lone_surrogate_is_a_bad_request(string json)
+    {
+        var e = Assert.Throws<AsoException>(() => AsoJson.Parse(json));
+
+        Assert.Equal(Abstractions.Errors.CometErrorCode.BadRequest, e.Code);
+    }
+
     [Fact]
     public async Task TimerPeriod_follows_changes_made_by_handlers()
     {

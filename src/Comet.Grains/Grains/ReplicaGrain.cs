@@ -535,14 +535,25 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
             var entry = _record.Live[i];
             if (entry.Kind != ObjectKind.Aso || entry.IsExpired(NowMs())) continue;
             if (!_objects.TryGetValue(entry.Version.Dot, out var obj) || !obj.HasOnTimer || obj.TimerPeriodSeconds is null) continue;
+            // The silo's timer budget (Timers/TimerBudget.cs): a refused call waits for the next period.
+            var budget = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Timers.TimerBudget>(ServiceProvider);
+            var objectId = $"{_key}#{_replica}";
+            if (!budget.TryStart(_key.Namespace, objectId)) continue;
+            var started = _time.GetTimestamp();
+            var failed = true;
             try
             {
                 var outcome = await obj.OnTimerAsync().ConfigureAwait(true);
+                failed = false;
                 AfterHandler(entry, obj, outcome.StateChanged, ref selfDeleted, i);
             }
             catch (CometException ex)
             {
                 LogTimerFailed(_logger, _key.ToString(), ex.Code, ex.Message);
+            }
+            finally
+            {
+                budget.Finish(_key.Namespace, objectId, _time.GetElapsedTime(started), failed);
             }
         }
         if (selfDeleted is not null) SpreadDeletions(await DeleteSelvesAsync(selfDeleted).ConfigureAwait(true));

@@ -44,6 +44,8 @@ public static class CometSiloBuilderExtensions
                 return new AsoRuntime(o);
             });
             services.TryAddSingleton<Coordinator>();
+            services.AddOptions<Timers.TimerBudgetOptions>();
+            services.TryAddSingleton(sp => new Timers.TimerBudget(sp.GetRequiredService<IOptions<Timers.TimerBudgetOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
             services.TryAddSingleton<AntiEntropy>();
             services.AddHostedService(sp => sp.GetRequiredService<AntiEntropy>());
         });

@@ -455,6 +455,8 @@ public sealed class Coordinator
             using var doc = JsonDocument.Parse(argsJson, new JsonDocumentOptions { MaxDepth = 32 });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CometException(CometErrorCode.BadRequest, "args must be a JSON object, e.g. {\"password\":\"...\"}.");
+            // Everything a handler will see must convert: lone surrogates, duplicate members (400 here, not 500 at the replica).
+            _ = Comet.Sandbox.AsoJson.FromJson(doc.RootElement);
         }
         catch (JsonException ex)
         {

@@ -205,6 +205,25 @@ internal sealed unsafe class SandboxState : System.Runtime.ConstrainedExecution.
         }
     }
 
+    /// <summary>Loads bytecode that <see cref="CompiledChunkCache"/> dumped from user source (binary mode; never bytes from a caller), with the heap budget enforced.</summary>
+    public int LoadCompiledCode(ReadOnlySpan<byte> bytecode)
+    {
+        _block->EnforceBudget = 1;
+        try
+        {
+            fixed (byte* p = bytecode)
+            fixed (byte* name = "=aso\0"u8)
+            fixed (byte* mode = "b\0"u8)
+            {
+                return luaL_loadbufferx(_L, p, (nuint)bytecode.Length, name, mode);
+            }
+        }
+        finally
+        {
+            _block->EnforceBudget = 0;
+        }
+    }
+
     /// <summary>A full collection, host side (no finalizers can run: __gc is refused).</summary>
     public void Collect() => lua_gc(_L, LUA_GCCOLLECT);
 

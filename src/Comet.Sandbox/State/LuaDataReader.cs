@@ -107,7 +107,10 @@ internal static class LuaDataReader
 
         public AsoValue Read(int idx, int depth)
         {
-            Count(lua_type(_L, idx) == LUA_TSTRING ? 2 + (long)lua_rawlen(_L, idx) : 2);
+            // Encoded bytes, rounded up: a table counts 8 (its tag, sizes and the key that names it),
+            // so a result of many small tables is refused before it costs a million managed objects.
+            int type = lua_type(_L, idx);
+            Count(type == LUA_TSTRING ? 2 + (long)lua_rawlen(_L, idx) : type == LUA_TTABLE ? 8 : 2);
             switch (lua_type(_L, idx))
             {
                 case LUA_TNIL:
