@@ -47,8 +47,14 @@ internal static unsafe partial class SqliteBusyWaiter
     private static partial int sqlite3_busy_handler(nint db, delegate* unmanaged[Cdecl]<nint, int, int> handler, nint timeoutMilliseconds);
 
     /// <summary>SQLite calls this with <paramref name="count"/> = 0, 1, 2... while the lock stays taken; 0 means give up (SQLITE_BUSY).</summary>
+    // A shim around a body the JIT never inlines: a call in the body that skips the GC transition (Stopwatch's clock)
+    // then gets its GC poll inside the body, while the thread is still in managed mode, and never after the callback's
+    // return to native code (the sandbox's callback rule; the root cause of its crash under the time limit).
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int OnBusy(nint timeoutMilliseconds, int count)
+    private static int OnBusy(nint timeoutMilliseconds, int count) => OnBusyBody(timeoutMilliseconds, count);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int OnBusyBody(nint timeoutMilliseconds, int count)
     {
         var now = Stopwatch.GetTimestamp();
         if (count == 0)
