@@ -74,7 +74,7 @@ public sealed class GridHistoryTests(ITestOutputHelper output)
 
     /// <summary>
     /// Real partitions (part of the soak): silo processes in network namespaces of their own, links to the bridge cut
-    /// (<c>ip link set down</c>) or degraded (<c>tc netem</c>). <c>COMET_HISTORY_PARTITION_MINUTES</c> long (default 3),
+    /// (<c>ip link set down</c>) or slowed (<c>tc qdisc tbf</c>). <c>COMET_HISTORY_PARTITION_MINUTES</c> long (default 3),
     /// REST clients only (the SDK's sockets cannot be put into the namespaces). Needs root and <c>ip</c>/<c>tc</c>.
     /// </summary>
     [SoakFact]
