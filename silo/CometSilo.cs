@@ -169,7 +169,12 @@ public sealed class CometSilo : IAsyncDisposable
             case "sqlite":
                 var path = Path.GetFullPath(storage.SqlitePath);
                 silo.UseSqliteClustering(o => o.DataSource = path);
-                silo.AddSqliteGrainStorage(CometStorage.Replicas, o => o.DataSource = path);
+                // A key collected after its deletion leaves no row behind (storage returns to its baseline).
+                silo.AddSqliteGrainStorage(CometStorage.Replicas, o =>
+                {
+                    o.DataSource = path;
+                    o.DeleteStateOnClear = true;
+                });
                 silo.UseSqliteReminderService(o => o.DataSource = path);
                 break;
             case "azure":
@@ -184,6 +189,7 @@ public sealed class CometSilo : IAsyncDisposable
                 {
                     t.TableServiceClient = tables;
                     t.TableName = prefix + "CometReplicas";
+                    t.DeleteStateOnClear = true;
                 }));
                 silo.UseAzureTableReminderService(o =>
                 {

@@ -28,6 +28,12 @@ public interface IReplicaGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<HistoryResult> HistoryAsync();
 
+    /// <summary>
+    /// Garbage collection: removes this replica's record from storage when every live version hides the key (deleted
+    /// or expired) since before <paramref name="hiddenBeforeMs"/>; answers whether it did (false: a newer write came).
+    /// </summary>
+    Task<bool> CollectAsync(long hiddenBeforeMs);
+
     /// <summary>Everything this replica holds, state included: for the admin key inspector only.</summary>
     [AlwaysInterleave]
     Task<ReplicaInspection> InspectAsync();

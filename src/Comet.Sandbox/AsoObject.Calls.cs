@@ -41,6 +41,8 @@ public sealed partial class AsoObject
             {
                 _state.Rearm(co);
             }
+            // What the host puts into the state counts against its heap (H2): refuse before building.
+            EnsureFits(CallerCost(caller) + (extra is null ? 0 : LuaHeapCost.Of(extra, _state.HeapLimit)), which == WhichUpdate ? "the incoming object's data" : "the request's args");
             lua_rawgeti(co, LUA_REGISTRYINDEX, _state.RunRef);
             lua_rawgeti(co, LUA_REGISTRYINDEX, _asoRef);
             lua_pushinteger(co, which);
@@ -165,7 +167,7 @@ public sealed partial class AsoObject
             return null;
         }
         nint co = _co;
-        if (status == LUA_ERRMEM ||
+        if (status == LUA_ERRMEM || (status != LUA_OK && _hostRefusedMemory) ||
             (status != LUA_OK && _state.RefusedAllocations > 0 && LuaErrors.Describe(co, -1) == "not enough memory"))
         {
             return new AsoException(CometErrorCode.MemoryLimit,
@@ -196,10 +198,10 @@ public sealed partial class AsoObject
                 result = _lastResult!;
                 return null;
             }
-            var value = LuaDataReader.TryRead(co, first, out string? error);
+            var value = LuaDataReader.TryRead(co, first, _options.MaxStateBytes, out string? error, out bool tooLarge);
             if (value is null)
             {
-                return new AsoException(CometErrorCode.HandlerError, $"aso:onGet: the result cannot be sent: {error}.");
+                return new AsoException(tooLarge ? CometErrorCode.TooLarge : CometErrorCode.HandlerError, $"aso:onGet: the result cannot be sent: {error}.");
             }
             result = value;
             _lastResult = value;
@@ -237,17 +239,17 @@ public sealed partial class AsoObject
         try
         {
             lua_rawgeti(L, LUA_REGISTRYINDEX, _asoRef);
-            string? error = LuaDataReader.TryEncodeState(L, -1, buffer);
+            string? error = LuaDataReader.TryEncodeState(L, -1, buffer, _options.MaxStateBytes);
             lua_pop(L, 1);
             string where = HandlerNames[_which];
-            if (error is not null)
+            if (error is not null && buffer.Length <= _options.MaxStateBytes)
             {
                 return new AsoException(CometErrorCode.HandlerError, $"aso:{where}: the object's data cannot be stored: {error}.");
             }
             if (buffer.Length > _options.MaxStateBytes)
             {
                 return new AsoException(CometErrorCode.TooLarge,
-                    $"aso:{where}: the object's data is {buffer.Length} bytes encoded; the limit is {_options.MaxStateBytes}.");
+                    $"aso:{where}: the object's data is more than {_options.MaxStateBytes} bytes encoded, the limit (a table referenced several times counts once per reference).");
             }
             var written = buffer.Written;
             if (!written.SequenceEqual(_committed))
@@ -276,6 +278,7 @@ public sealed partial class AsoObject
         }
         _which = which;
         _activeTicks = 0;
+        _hostRefusedMemory = false;
         ResetNeighbourCalls();
         _state.ResetGuard();
     }
@@ -345,6 +348,28 @@ public sealed partial class AsoObject
             lua_rawseti(L, LUA_REGISTRYINDEX, _state.ThreadSlot);
             _co = 0;
         }
+    }
+
+    /// <summary>Throws MemoryLimit when <paramref name="bytes"/> more would not fit in the object's heap budget.</summary>
+    private void EnsureFits(long bytes, string what)
+    {
+        if (bytes > 0 && _state.HeapUsed + bytes > _state.HeapLimit)
+        {
+            throw new AsoException(CometErrorCode.MemoryLimit,
+                $"aso:{HandlerNames[_which]}: {what} need about {bytes} bytes of Lua heap; the object has {Math.Max(0, _state.HeapLimit - _state.HeapUsed)} of its {_options.MemoryLimitBytes} left.");
+        }
+    }
+
+    private long CallerCost(AsoCaller? caller)
+    {
+        if (caller is null)
+        {
+            return 0;
+        }
+        // The caller table with its four fields, the three strings, and the args.
+        long cost = 56 + 4 * 32 + 3 * 32 + 3 * 8;
+        cost += (caller.Ip?.Length ?? 0) * 3L + (caller.Id?.Length ?? 0) * 3L + (caller.Node?.Length ?? 0) * 3L;
+        return caller.Args is null ? cost : cost + LuaHeapCost.Of(caller.Args, _state.HeapLimit);
     }
 
     private static void PushCaller(nint co, AsoCaller caller)

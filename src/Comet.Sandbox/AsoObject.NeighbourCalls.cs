@@ -19,6 +19,8 @@ public sealed partial class AsoObject
     private const long RateWindowMilliseconds = 1000;
 
     private int _callNeighbourCalls;
+    // A neighbour reply (or other host value) did not fit in the heap budget during this call.
+    private bool _hostRefusedMemory;
     private bool _callRateLimited;
     private IReadOnlyList<string>? _callLookup;
     private long _neighbourCallsTotal;
@@ -63,7 +65,19 @@ public sealed partial class AsoObject
         }
         else
         {
-            PushReplies(co, answer.Replies!);
+            long cost = RepliesCost(answer.Replies!, _state.HeapLimit);
+            if (_state.HeapUsed + cost > _state.HeapLimit)
+            {
+                // Refused before it is built (H2): the call fails inside the handler.
+                _hostRefusedMemory = true;
+                lua_pop(co, 1);
+                lua_pushboolean(co, 0);
+                PushString(co, $"not enough memory: the replies need about {cost} bytes of Lua heap, the object has {Math.Max(0, _state.HeapLimit - _state.HeapUsed)} left");
+            }
+            else
+            {
+                PushReplies(co, answer.Replies!);
+            }
         }
         return 2;
     }
@@ -103,15 +117,7 @@ public sealed partial class AsoObject
         {
             return Answer.Fail(error!);
         }
-        AsoValue? value = null;
-        if (lua_type(co, valueIdx) != LUA_TNIL)
-        {
-            value = LuaDataReader.TryRead(co, valueIdx, out error);
-            if (value is null)
-            {
-                return Answer.Fail($"{fname}: the {(op == OpGet ? "args" : "data")} cannot be sent: {error}");
-            }
-        }
+        // The caps first: host work for a call that will be refused anyway is not done (H3).
         if (_callNeighbourCalls >= _options.MaxNeighbourCallsPerHandler)
         {
             _callRateLimited = true;
@@ -121,6 +127,16 @@ public sealed partial class AsoObject
         {
             _callRateLimited = true;
             return Answer.Fail($"{fname}: this object may make at most {_options.MaxNeighbourCallsPerSecond} neighbour calls per second");
+        }
+        AsoValue? value = null;
+        if (lua_type(co, valueIdx) != LUA_TNIL)
+        {
+            // Bounded by the state limit: O(limit) work for any shape (H1).
+            value = LuaDataReader.TryRead(co, valueIdx, _options.MaxStateBytes, out error, out _);
+            if (value is null)
+            {
+                return Answer.Fail($"{fname}: the {(op == OpGet ? "args" : "data")} cannot be sent: {error}");
+            }
         }
         var lookup = await LookupAsync(fname, ct).ConfigureAwait(false);
         if (!lookup.Ok)
@@ -221,6 +237,24 @@ public sealed partial class AsoObject
             _recentCount++;
         }
         return true;
+    }
+
+    private static long RepliesCost(IReadOnlyList<NeighbourReply> replies, long cap)
+    {
+        long cost = 56 + 16L * replies.Count;
+        foreach (var reply in replies)
+        {
+            cost += 56 + 4 * 32 + 64 + (reply.Node?.Length ?? 0) * 3L + (reply.Error?.Length ?? 0) * 3L;
+            if (reply.Value is { } value)
+            {
+                cost += LuaHeapCost.Of(value, cap);
+            }
+            if (cost > cap)
+            {
+                break;
+            }
+        }
+        return cost;
     }
 
     /// <summary>Pushes <c>{ {node=, ok=, value=, error=}, ... }</c>.</summary>

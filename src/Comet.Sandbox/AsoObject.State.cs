@@ -53,6 +53,7 @@ public sealed partial class AsoObject
                 {
                     throw new AsoException(CometErrorCode.BadRequest, "The persisted state is not a table of data fields.");
                 }
+                EnsureFits(LuaHeapCost.Of(data, _state.HeapLimit), "the restored data fields");
                 RestoreFields(data);
             }
             var commitFailure = Commit(out _);

@@ -239,4 +239,22 @@ public class LimitTests
         Assert.True(obj.Stats.PeakHeapBytes <= 100 * 1024);
         Assert.True(obj.HeapBytes <= 100 * 1024);
     }
+
+    [Fact]
+    public async Task A_backtracking_pattern_stops_at_the_time_limit_even_with_a_huge_instruction_budget()
+    {
+        // The matcher counted steps against the instruction budget only: with a large budget one
+        // find ran for seconds past a 50 ms limit (E5 through the host's own matcher).
+        var runtime = Asos.Runtime(o =>
+        {
+            o.InstructionLimit = int.MaxValue;
+            o.HandlerTimeout = TimeSpan.FromMilliseconds(50);
+        });
+        using var obj = Asos.Load("function aso:onGet() return (string.rep('a', 3000)):find('.-.-b') end", runtime: runtime);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await obj.FailsGet(CometErrorCode.TimeLimit);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the call ran {clock.ElapsedMilliseconds} ms");
+    }
 }

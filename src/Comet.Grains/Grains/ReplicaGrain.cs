@@ -48,6 +48,9 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     private long _migrationAskedAtMs;
     private const long MigrationRetryMs = 1000;
     private AsoNeighbours? _neighbours;
+    private long[]? _incomingCalls;
+    private int _incomingNext;
+    private int _incomingCount;
 
     /// <summary>The object's replication degree, kept beside the persisted state: handlers resume off the activation's turn, where the state may not be read.</summary>
     private volatile int _replicas;
@@ -137,7 +140,12 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
         }
         // The dot is this replica's own next counter; the record persisted below carries it, so
         // a counter is never handed out twice, even across crashes and re-activations elsewhere.
-        var counter = Math.Max(_record.MaxCounterOf(Node), write.Context?[Node] ?? 0) + 1;
+        var own = _record.MaxCounterOf(Node);
+        var counter = Math.Max(own, write.Context?[Node] ?? 0) + 1;
+        // A replica that holds no dot of its own (a new key, or one whose deletion was collected) starts its counter
+        // at the clock's milliseconds: above every counter an earlier life of the key used, so a context a client
+        // kept from before a collection can never cover a version of the key's new life.
+        if (own == 0) counter = Math.Max(counter, (ulong)now);
         var version = ObjectVersion.Next(write.Context ?? _record.CausalClock(), Node, counter);
         var entry = new VersionEntry(version, write.Kind, write.Code, write.Payload, now, write.ExpiresAtMs, write.Caller.Id);
         var (_, stored, absorbed) = await ApplyCoreAsync(new ReplicaPut(entry, PutMode.Client, write.Caller, replicas)).ConfigureAwait(true);
@@ -148,6 +156,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     {
         ArgumentNullException.ThrowIfNull(put);
         CheckPlacement();
+        if (put.Mode == PutMode.Neighbour) AdmitNeighbourCall();
         return (await ApplyCoreAsync(put).ConfigureAwait(true)).Status;
     }
 
@@ -237,6 +246,8 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
     {
         ArgumentNullException.ThrowIfNull(read);
         CheckPlacement();
+        // Clients' reads come through a coordinator with no node; a read with a node is another replica's comet.get.
+        if (read.Caller.Node is not null) AdmitNeighbourCall();
         if (read.Version is not null) return await ReadVersionAsync(Dot.Parse(read.Version), read.Caller).ConfigureAwait(true);
         var now = NowMs();
         var items = new ReplicaItem[_record.Live.Count];
@@ -301,10 +312,45 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
         return Task.FromResult(new ReplicaInspection(SiloName, _replica, _key.Namespace, _key.Key, live, _record.History.Count, _timerPeriod));
     }
 
+    public async Task<bool> CollectAsync(long hiddenBeforeMs)
+    {
+        var now = NowMs();
+        foreach (var entry in _record.Live)
+            if (!entry.HidesKey(now) || VersionHistory.HiddenSince(entry) > hiddenBeforeMs) return false;
+        if (_state.State.HasTimerReminder && await this.GetReminder(TimerReminder).ConfigureAwait(true) is { } reminder)
+            await this.UnregisterReminder(reminder).ConfigureAwait(true);
+        _timer?.Dispose();
+        _timer = null;
+        _timerPeriod = null;
+        foreach (var obj in _objects.Values) obj.Dispose();
+        _objects.Clear();
+        await _state.ClearStateAsync().ConfigureAwait(true);
+        _state.State = new ReplicaState();
+        _record = new ReplicaRecord(_key.Namespace, _key.Key, [], []);
+        _replicas = 0;
+        _dirty = false;
+        DeactivateOnIdle();
+        return true;
+    }
+
     /// <summary>The reminder only brings the grain back after a restart; activation re-arms the grain timer.</summary>
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
 
     // ---- internals ----
+
+    /// <summary>The receiving side of the neighbour-call limit: a sliding one-second window over this replica's incoming calls.</summary>
+    private void AdmitNeighbourCall()
+    {
+        var limit = _options.MaxIncomingNeighbourCallsPerSecond;
+        var window = _incomingCalls ??= new long[limit];
+        var now = NowMs();
+        if (_incomingCount == window.Length && now - window[_incomingNext] < 1000)
+            throw new CometException(CometErrorCode.RateLimited,
+                $"Replica {_replica} of '{_key.Key}' takes at most {limit} neighbour calls per second; this call came too soon.");
+        window[_incomingNext] = now;
+        _incomingNext = (_incomingNext + 1) % window.Length;
+        if (_incomingCount < window.Length) _incomingCount++;
+    }
 
     /// <summary>
     /// <c>get(key, version)</c>: a passive version's bytes, or that ASO version's own <c>onGet</c>

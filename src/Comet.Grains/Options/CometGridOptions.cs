@@ -44,6 +44,19 @@ public sealed class CometGridOptions
     public TimeSpan AntiEntropyPeriod { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Neighbour calls (<c>comet.get</c>/<c>comet.put</c> from another replica's handler) one replica accepts per second,
+    /// over a sliding window: the sender's own limit bounds one object, this one bounds what all of a key's replicas
+    /// together can ask of one replica. Calls past it fail in the sender's handler with RateLimited.
+    /// </summary>
+    public int MaxIncomingNeighbourCallsPerSecond { get; set; } = 40;
+
+    /// <summary>
+    /// How long a key that is deleted or expired everywhere stays in storage before anti-entropy removes it (Cassandra's
+    /// gc_grace): longer than <see cref="AntiEntropyPeriod"/>, so every replica has seen the deletion before any forgets it.
+    /// </summary>
+    public TimeSpan TombstoneGrace { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// Period of the reminder that brings an object with a timer back after its silo (or the whole cluster)
     /// restarted; the grain timer drives <c>onTimer</c> itself while the object is active.
     /// </summary>
@@ -68,6 +81,10 @@ public sealed class CometGridOptions
         if (Spares < 0) throw new ArgumentException("Comet:Grid:Spares must not be negative.");
         if (AntiEntropyPeriod <= TimeSpan.Zero || TimerReminderPeriod <= TimeSpan.Zero)
             throw new ArgumentException("Comet:Grid:AntiEntropyPeriod and TimerReminderPeriod must be positive.");
+        if (MaxIncomingNeighbourCallsPerSecond is < 1 or > 100_000)
+            throw new ArgumentException("Comet:Silo:MaxIncomingNeighbourCallsPerSecond must be 1..100000.");
+        if (TombstoneGrace <= AntiEntropyPeriod)
+            throw new ArgumentException("Comet:Silo:TombstoneGrace must be longer than AntiEntropyPeriod, or a replica could forget a deletion another has not seen yet.");
         if (ReplicaTimeout <= TimeSpan.Zero || CoordinateTimeout <= TimeSpan.Zero || NeighbourTurnWait <= TimeSpan.Zero)
             throw new ArgumentException("Comet:Grid timeouts must be positive.");
         Limits.Validate();

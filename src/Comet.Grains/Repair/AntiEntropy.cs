@@ -32,6 +32,7 @@ public sealed partial class AntiEntropy : BackgroundService
     private readonly ILogger _logger;
     private long _repairs;
     private long _rounds;
+    private long _collected;
 
     public AntiEntropy(IGrainFactory grains, IServiceProvider services, RingView ring, ILocalSiloDetails silo, IOptions<CometGridOptions> options, ILogger<AntiEntropy> logger)
     {
@@ -118,7 +119,49 @@ public sealed partial class AntiEntropy : BackgroundService
             copied += await RepairKeyAsync(keys[i], records, i, ct).ConfigureAwait(false);
         }
         if (copied > 0) Interlocked.Add(ref _repairs, copied);
+        await CollectGarbageAsync(partition, keys, records, ct).ConfigureAwait(false);
         return copied;
+    }
+
+    /// <summary>Keys removed from storage because every replica held only deletions or expired versions past the grace period.</summary>
+    public long Collected => Interlocked.Read(ref _collected);
+
+    /// <summary>
+    /// Removes keys that are deleted or expired on every replica since longer than the grace period: the key leaves
+    /// the partition's index first (so no round repairs it meanwhile), then each replica clears its record. Should a
+    /// replica have taken a new write in between, it keeps it and the key goes back into the index.
+    /// </summary>
+    private async Task CollectGarbageAsync(int partition, IReadOnlyList<IndexedKey> keys, List<VersionEntry>?[][] records, CancellationToken ct)
+    {
+        var hiddenBefore = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)_options.TombstoneGrace.TotalMilliseconds;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var index = _grains.GetGrain<IKeyIndexGrain>(partition);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var key = keys[i];
+            var collectable = true;
+            for (var r = 0; r < key.Replicas && collectable; r++)
+                foreach (var entry in records[r][i] ?? [])
+                    if (!entry.HidesKey(now) || VersionHistory.HiddenSince(entry) > hiddenBefore) collectable = false;
+            if (!collectable) continue;
+            await index.RemoveAsync(key).WaitAsync(ct).ConfigureAwait(false);
+            var kept = false;
+            for (var r = 0; r < key.Replicas; r++)
+            {
+                try
+                {
+                    var replica = _grains.GetGrain<IReplicaGrain>(ReplicaGrainKey.Format(key.Namespace, key.Key, r));
+                    if (!await replica.CollectAsync(hiddenBefore).WaitAsync(_options.ReplicaTimeout, ct).ConfigureAwait(false)) kept = true;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogCopyFailed(_logger, key.Namespace, key.Key, r, ex.Message);
+                    kept = true;
+                }
+            }
+            if (kept) await index.AddAsync(key).WaitAsync(ct).ConfigureAwait(false);
+            else Interlocked.Increment(ref _collected);
+        }
     }
 
     /// <summary>Copies each current version (superseded by no other version of the key) to the replicas that lack it.</summary>

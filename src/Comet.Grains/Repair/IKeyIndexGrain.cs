@@ -9,6 +9,9 @@ public interface IKeyIndexGrain : IGrainWithIntegerKey
 {
     Task AddAsync(IndexedKey key);
 
+    /// <summary>Forgets a key whose replicas were all collected.</summary>
+    Task RemoveAsync(IndexedKey key);
+
     [Orleans.Concurrency.AlwaysInterleave]
     Task<IReadOnlyList<IndexedKey>> KeysAsync();
 }

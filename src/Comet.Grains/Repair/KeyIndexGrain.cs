@@ -24,6 +24,18 @@ public sealed class KeyIndexGrain(
         var name = key.Namespace + "/" + key.Key;
         if (state.State.Keys.TryGetValue(name, out var known) && known >= key.Replicas) return Task.CompletedTask;
         state.State.Keys[name] = Math.Max(known, key.Replicas);
+        return WriteSoonAsync();
+    }
+
+    public Task RemoveAsync(IndexedKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return state.State.Keys.Remove(key.Namespace + "/" + key.Key) ? WriteSoonAsync() : Task.CompletedTask;
+    }
+
+    /// <summary>Joins the next grouped write of the index.</summary>
+    private Task WriteSoonAsync()
+    {
         var batch = _waiting ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_writing) _ = WriteLoopAsync();
         return batch.Task;

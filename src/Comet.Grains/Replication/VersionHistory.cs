@@ -40,6 +40,10 @@ internal static class VersionHistory
         return erase && !entry.PayloadDropped ? entry with { Payload = ReadOnlyMemory<byte>.Empty, PayloadDropped = true } : entry;
     }
 
+    /// <summary>Since when a version hides its key: a deletion since it was written, an expired version since it expired.</summary>
+    public static long HiddenSince(VersionEntry entry) =>
+        entry.Kind == ObjectKind.Tombstone || entry.ExpiresAtMs == VersionEntry.NoExpiry ? entry.WrittenAtMs : Math.Max(entry.WrittenAtMs, entry.ExpiresAtMs);
+
     /// <summary>A version's metadata: never its data or code, which only the object's handlers may reveal.</summary>
     public static HistoryItem Describe(VersionEntry entry, bool live) =>
         new(entry.Version.Id, entry.Kind, live && entry.Kind != ObjectKind.Tombstone, entry.WrittenAtMs, entry.ExpiresAtMs,

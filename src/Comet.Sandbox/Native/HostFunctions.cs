@@ -23,7 +23,19 @@ internal static unsafe class HostFunctions
     public static SandboxBlock* BlockOf(nint L) => (SandboxBlock*)lua_touserdata(L, lua_upvalueindex(1));
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int NowFn(nint L)
+    private static int NowFn(nint L) => NowBody(L);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int DeleteSelfFn(nint L) => DeleteSelfBody(L);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int LoadChunkFn(nint L) => LoadChunkBody(L);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static int OpenLibraryFn(nint L) => OpenLibraryBody(L);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int NowBody(nint L)
     {
         long now;
         try
@@ -42,8 +54,8 @@ internal static unsafe class HostFunctions
         return 1;
     }
 
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int DeleteSelfFn(nint L)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int DeleteSelfBody(nint L)
     {
         BlockOf(L)->DeleteRequested = 1;
         return 0;
@@ -55,8 +67,8 @@ internal static unsafe class HostFunctions
     /// its own: a memory failure comes back as a status, never as a longjmp through here.
     /// Answers the chunk's function, or nil when it did not fit in the heap budget.
     /// </summary>
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int LoadChunkFn(nint L)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int LoadChunkBody(nint L)
     {
         var chunk = ToInteger(L, 1) switch
         {
@@ -91,8 +103,8 @@ internal static unsafe class HostFunctions
     /// <c>openlib(id)</c>: the opener of math (1) or utf8 (2), as a light C function (pushing it
     /// allocates nothing); the setup chunk calls it from Lua, inside the handler's protection.
     /// </summary>
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int OpenLibraryFn(nint L)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int OpenLibraryBody(nint L)
     {
         long id = ToInteger(L, 1);
         if (id == 1)

@@ -42,8 +42,20 @@ internal static unsafe class InstructionGuard
         return block->Tripped;
     }
 
+    /// <summary>Stops the running call for time (host work done for it ran past its deadline).</summary>
+    public static void TripTime(SandboxBlock* block)
+    {
+        if (block->Tripped == GuardTrip.None)
+        {
+            block->Tripped = GuardTrip.Time;
+        }
+    }
+
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int ChargeFn(nint L)
+    private static int ChargeFn(nint L) => ChargeBody(L);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int ChargeBody(nint L)
     {
         var block = HostFunctions.BlockOf(L);
         double units = lua_type(L, 1) == LUA_TNUMBER ? lua_tonumberx(L, 1, null) : double.NaN;

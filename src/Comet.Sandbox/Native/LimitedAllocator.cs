@@ -13,8 +13,14 @@ internal static unsafe partial class LimitedAllocator
     /// <summary>The function pointer handed to <c>lua_newstate</c>.</summary>
     public static delegate* unmanaged[Cdecl]<void*, void*, nuint, nuint, void*> Pointer => &Allocate;
 
+    // Every [UnmanagedCallersOnly] entry of the sandbox is a shim around a NoInlining body
+    // (CallbackRule in SandboxState.cs): the libc calls below suppress the GC transition, and
+    // the JIT may put their GC poll after the callback's exit to preemptive mode.
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static void* Allocate(void* ud, void* ptr, nuint osize, nuint nsize)
+    private static void* Allocate(void* ud, void* ptr, nuint osize, nuint nsize) => AllocateBody(ud, ptr, osize, nsize);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void* AllocateBody(void* ud, void* ptr, nuint osize, nuint nsize)
     {
         var block = (SandboxBlock*)ud;
         // When ptr is NULL, osize encodes the kind of object being created, not a size.

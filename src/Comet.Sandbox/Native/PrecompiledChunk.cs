@@ -99,7 +99,10 @@ internal sealed unsafe class PrecompiledChunk
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(System.Runtime.CompilerServices.CallConvCdecl)])]
-    private static int Write(nint L, void* p, nuint size, void* ud)
+    private static int Write(nint L, void* p, nuint size, void* ud) => WriteBody(p, size, ud);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int WriteBody(void* p, nuint size, void* ud)
     {
         var output = (MemoryStream)GCHandle.FromIntPtr((nint)ud).Target!;
         output.Write(new ReadOnlySpan<byte>(p, (int)size));

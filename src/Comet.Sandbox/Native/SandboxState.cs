@@ -231,8 +231,22 @@ internal sealed unsafe class SandboxState : System.Runtime.ConstrainedExecution.
         }
     }
 
+    // CallbackRule: every [UnmanagedCallersOnly] method of the sandbox is a one-line shim that
+    // calls a [MethodImpl(NoInlining)] body and returns its result; the bodies do the work.
+    // Why: the JIT puts the GC poll that follows a [SuppressGCTransition] P/Invoke (most of
+    // LuaNative, libc realloc/free, Stopwatch.GetTimestamp) after the callback's
+    // REVERSE_PINVOKE_EXIT when the P/Invoke is the callback's last call (seen in the .NET 10
+    // disassembly of the old ChargeFn: lua_pushinteger, exit, then the poll). When a garbage
+    // collection is pending at that instant, the poll helper returns with the thread in
+    // cooperative mode, back into native Lua; the next native->managed callback then fails
+    // fast with "attempted to call a UnmanagedCallersOnly method from managed code" inside
+    // lua_resume. In a body that is never inlined, the poll runs before the body returns, while
+    // the thread is still cooperative, where it belongs. CallbackRuleTests enforces the rule.
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int Panic(nint L)
+    private static int Panic(nint L) => PanicBody();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int PanicBody()
     {
         // Reached only by an error outside any protected call: a sandbox bug. Lua would abort();
         // fail fast with a message instead.

@@ -20,10 +20,17 @@ internal ref struct LuaPatternMatcher
     private readonly Span<int> _capInit;
     private readonly Span<int> _capLen;
     private readonly long _maxSteps;
+    private readonly long _deadline;
+    private long _nextClock;
     private int _matchDepth;
 
-    public LuaPatternMatcher(ReadOnlySpan<byte> src, ReadOnlySpan<byte> pattern, Span<int> capInit, Span<int> capLen, long maxSteps)
+    /// <summary>Steps between two looks at the wall clock (a look costs ~20 ns; 4096 steps ~10 µs).</summary>
+    internal const long ClockEvery = 4096;
+
+    public LuaPatternMatcher(ReadOnlySpan<byte> src, ReadOnlySpan<byte> pattern, Span<int> capInit, Span<int> capLen, long maxSteps, long deadlineTimestamp = long.MaxValue)
     {
+        _deadline = deadlineTimestamp;
+        _nextClock = ClockEvery;
         _src = src;
         _pat = pattern;
         _capInit = capInit;
@@ -69,8 +76,9 @@ internal ref struct LuaPatternMatcher
     public readonly (int Init, int Len) Capture(int i) => (_capInit[i], _capLen[i]);
 
     /// <summary>Plain substring search (no magic characters), with the same step accounting.</summary>
-    public static int FindPlain(ReadOnlySpan<byte> src, ReadOnlySpan<byte> needle, int init, long maxSteps, out long steps)
+    public static int FindPlain(ReadOnlySpan<byte> src, ReadOnlySpan<byte> needle, int init, long maxSteps, out long steps, long deadlineTimestamp = long.MaxValue)
     {
+        long nextClock = ClockEvery;
         steps = 0;
         if (needle.Length == 0)
         {
@@ -92,6 +100,14 @@ internal ref struct LuaPatternMatcher
             {
                 throw new PatternException(PatternError.Budget);
             }
+            if (steps >= nextClock)
+            {
+                nextClock = steps + ClockEvery;
+                if (System.Diagnostics.Stopwatch.GetTimestamp() > deadlineTimestamp)
+                {
+                    throw new PatternException(PatternError.Budget);
+                }
+            }
             if (src.Slice(pos, needle.Length).SequenceEqual(needle))
             {
                 return pos;
@@ -108,11 +124,21 @@ internal ref struct LuaPatternMatcher
 
     private readonly byte S(int i) => i < _src.Length ? _src[i] : (byte)0;
 
+    // The step budget alone does not bound the time: with a large instruction limit a single
+    // match may take seconds (E5), so the wall clock is read every ClockEvery steps too.
     private void Step()
     {
         if (++Steps > _maxSteps)
         {
             throw new PatternException(PatternError.Budget);
+        }
+        if (Steps >= _nextClock)
+        {
+            _nextClock = Steps + ClockEvery;
+            if (System.Diagnostics.Stopwatch.GetTimestamp() > _deadline)
+            {
+                throw new PatternException(PatternError.Budget);
+            }
         }
     }
 

@@ -33,7 +33,10 @@ internal static unsafe class PatternFunctions
     public static delegate* unmanaged[Cdecl]<nint, int> Match => &MatchFn;
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static int MatchFn(nint L)
+    private static int MatchFn(nint L) => MatchBody(L);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int MatchBody(nint L)
     {
         try
         {
@@ -83,13 +86,13 @@ internal static unsafe class PatternFunctions
             bool plain = (flags & FlagPlain) != 0 || ((flags & FlagAutoPlain) != 0 && LuaPatternMatcher.NoSpecials(pat));
             if (plain)
             {
-                start = LuaPatternMatcher.FindPlain(src, pat, (int)init, maxSteps, out steps);
+                start = LuaPatternMatcher.FindPlain(src, pat, (int)init, maxSteps, out steps, block->DeadlineTimestamp);
                 end = start < 0 ? -1 : start + pat.Length;
             }
             else
             {
                 bool anchor = (flags & FlagAnchor) != 0 && pat.Length > 0 && pat[0] == '^';
-                var matcher = new LuaPatternMatcher(src, anchor ? pat[1..] : pat, capInit, capLen, maxSteps);
+                var matcher = new LuaPatternMatcher(src, anchor ? pat[1..] : pat, capInit, capLen, maxSteps, block->DeadlineTimestamp);
                 try
                 {
                     start = matcher.Scan((int)init, anchor, (int)Math.Clamp(lastMatch, -1, int.MaxValue), out end);
@@ -103,7 +106,14 @@ internal static unsafe class PatternFunctions
         }
         catch (PatternException e) when (e.Error == PatternError.Budget)
         {
-            InstructionGuard.ChargeUnits(block, double.PositiveInfinity);
+            if (System.Diagnostics.Stopwatch.GetTimestamp() > block->DeadlineTimestamp)
+            {
+                InstructionGuard.TripTime(block);
+            }
+            else
+            {
+                InstructionGuard.ChargeUnits(block, double.PositiveInfinity);
+            }
             return Tripped(L, block);
         }
         catch (PatternException e)

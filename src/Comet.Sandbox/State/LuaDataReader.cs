@@ -18,10 +18,18 @@ namespace Comet.Sandbox.State;
 internal static class LuaDataReader
 {
     /// <summary>Reads the value at <paramref name="idx"/>; returns null and a reason when it is not data.</summary>
-    public static AsoValue? TryRead(nint L, int idx, out string? error)
+    public static AsoValue? TryRead(nint L, int idx, out string? error) => TryRead(L, idx, long.MaxValue, out error, out _);
+
+    /// <summary>
+    /// Reads the value at <paramref name="idx"/>, stopping as soon as its encoded size passes
+    /// <paramref name="maxBytes"/> (then <paramref name="tooLarge"/>): O(maxBytes) work whatever
+    /// the shape, a table referenced many times counting once per reference (SANDBOX.md H1).
+    /// </summary>
+    public static AsoValue? TryRead(nint L, int idx, long maxBytes, out string? error, out bool tooLarge)
     {
         int top = lua_gettop(L);
-        var walker = new Walker(L, skipTopLevelFunctions: false);
+        var walker = new Walker(L, skipTopLevelFunctions: false, maxBytes);
+        tooLarge = false;
         try
         {
             error = null;
@@ -30,6 +38,7 @@ internal static class LuaDataReader
         catch (NotDataException e)
         {
             error = e.Message;
+            tooLarge = walker.TooLarge;
             return null;
         }
         finally
@@ -42,10 +51,11 @@ internal static class LuaDataReader
     /// Encodes the data fields of the table at <paramref name="idx"/> (an object's <c>aso</c>)
     /// canonically into <paramref name="buffer"/>. Returns null, or why the state is not data.
     /// </summary>
-    public static string? TryEncodeState(nint L, int idx, EncodeBuffer buffer)
+    /// <remarks>The walk stops once the encoding passes <paramref name="maxBytes"/> (O(maxBytes) work for any shape); the caller sees the buffer's length past the limit.</remarks>
+    public static string? TryEncodeState(nint L, int idx, EncodeBuffer buffer, long maxBytes = long.MaxValue)
     {
         int top = lua_gettop(L);
-        var walker = new Walker(L, skipTopLevelFunctions: true);
+        var walker = new Walker(L, skipTopLevelFunctions: true, maxBytes);
         try
         {
             buffer.WriteByte(AsoStateCodec.Magic);
@@ -63,15 +73,41 @@ internal static class LuaDataReader
         }
     }
 
-    private struct Walker(nint L, bool skipTopLevelFunctions)
+    private struct Walker(nint L, bool skipTopLevelFunctions, long maxBytes)
     {
         private readonly nint _L = L;
         private readonly bool _skipTopLevelFunctions = skipTopLevelFunctions;
+        private readonly long _maxBytes = maxBytes;
+        // Encoded bytes the values read so far would take (Read), for the size limit.
+        private long _used;
+
+        /// <summary>The walk stopped at the size limit.</summary>
+        public bool TooLarge { get; private set; }
+
+        private void Count(long bytes)
+        {
+            _used += bytes;
+            if (_used > _maxBytes)
+            {
+                TooLarge = true;
+                throw new NotDataException($"the value is larger than {_maxBytes} bytes encoded (a table referenced several times counts once per reference)");
+            }
+        }
+
+        private void CheckSize(EncodeBuffer buffer)
+        {
+            if (buffer.Length > _maxBytes)
+            {
+                TooLarge = true;
+                throw new NotDataException($"the data is larger than {_maxBytes} bytes encoded (a table referenced several times counts once per reference)");
+            }
+        }
         // Stack index of the top-level key being read, named in error messages.
         private int _fieldKey;
 
         public AsoValue Read(int idx, int depth)
         {
+            Count(lua_type(_L, idx) == LUA_TSTRING ? 2 + (long)lua_rawlen(_L, idx) : 2);
             switch (lua_type(_L, idx))
             {
                 case LUA_TNIL:
@@ -137,6 +173,7 @@ internal static class LuaDataReader
 
         public void Encode(EncodeBuffer buffer, int idx, int depth)
         {
+            CheckSize(buffer);
             switch (lua_type(_L, idx))
             {
                 case LUA_TNIL:
@@ -198,7 +235,7 @@ internal static class LuaDataReader
 
         // A cycle is found by the depth limit: following it nests without end. Cheaper than
         // tracking the path on every walk (the state is encoded after every handler call).
-        private readonly void Enter(int depth)
+        private void Enter(int depth)
         {
             if (depth >= AsoStateCodec.MaxDepth)
             {
@@ -211,7 +248,7 @@ internal static class LuaDataReader
         }
 
         /// <summary>Length of the run of keys 1..n with data values (functions end it at the top level).</summary>
-        private readonly int ArrayLength(int t, bool top)
+        private int ArrayLength(int t, bool top)
         {
             int n = 0;
             while (true)
@@ -227,7 +264,7 @@ internal static class LuaDataReader
         }
 
         /// <summary>Array-part keys were handled already; top-level functions are code, not data.</summary>
-        private readonly bool Skip(int k, int n, bool top)
+        private bool Skip(int k, int n, bool top)
         {
             if (top && lua_type(_L, k + 1) == LUA_TFUNCTION)
             {
@@ -241,7 +278,7 @@ internal static class LuaDataReader
             return false;
         }
 
-        private readonly AsoValue ReadKey(int k) => lua_type(_L, k) switch
+        private AsoValue ReadKey(int k) => lua_type(_L, k) switch
         {
             LUA_TBOOLEAN => AsoValue.FromBoolean(lua_toboolean(_L, k) != 0),
             LUA_TNUMBER => lua_isinteger(_L, k) != 0 ? AsoValue.FromInt64(ToInteger(_L, k)) : AsoValue.FromDouble(ToNumber(_L, k)),
@@ -249,7 +286,7 @@ internal static class LuaDataReader
             _ => throw new NotDataException(Where() + $"a {TypeName(lua_type(_L, k))} is used as a table key; keys must be strings, numbers or booleans"),
         };
 
-        private readonly void EncodeKey(EncodeBuffer buffer, int k)
+        private void EncodeKey(EncodeBuffer buffer, int k)
         {
             switch (lua_type(_L, k))
             {
@@ -264,7 +301,7 @@ internal static class LuaDataReader
         }
 
 
-        private readonly void EncodeScalar(EncodeBuffer buffer, int idx)
+        private void EncodeScalar(EncodeBuffer buffer, int idx)
         {
             switch (lua_type(_L, idx))
             {
@@ -292,10 +329,10 @@ internal static class LuaDataReader
             }
         }
 
-        private readonly NotDataException NotData(int type) =>
+        private NotDataException NotData(int type) =>
             new(Where() + $"a {TypeName(type)} value cannot be stored or sent; only strings, numbers, booleans and tables of them can");
 
-        private readonly string Where()
+        private string Where()
         {
             if (_fieldKey == 0)
             {
