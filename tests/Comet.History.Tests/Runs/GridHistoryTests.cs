@@ -16,7 +16,7 @@ public sealed class GridHistoryTests(ITestOutputHelper output)
     public async Task A_minute_of_read_modify_write_cycles_through_start_up_kill_9_and_SIGSTOP_loses_no_acknowledged_write_and_shows_no_phantom_or_bad_sibling()
     {
         // Issue 14's contention: clients on a few keys at a time, so that puts with the same context race each other.
-        await using var run = new HistoryRun(new RunOptions { Silos = 3, RestClients = 6, SdkClients = 2, KeysPerGeneration = 8 });
+        await using var run = new HistoryRun(new RunOptions { Silos = 3, RestClients = 6, SdkClients = 2, KeysPerGeneration = 4 });
         var random = new Random(14);
         await run.RunPhaseAsync(NemesisPhases.StartUp(TimeSpan.FromSeconds(12), "silo-1", "silo-2", "silo-3"));
         await run.RunPhaseAsync(NemesisPhases.Named("kill", TimeSpan.FromSeconds(14), random));
