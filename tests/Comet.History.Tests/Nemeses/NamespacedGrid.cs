@@ -11,7 +11,7 @@ namespace Comet.History.Tests.Nemeses;
 
 /// <summary>
 /// Silo processes each in a network namespace of its own, wired to one bridge in a switch namespace, so that the
-/// network between silos can really be cut (<c>ip link set down</c>) or degraded (<c>tc netem</c>), while the silos still
+/// network between silos can really be cut (<c>ip link set down</c>) or degraded (<c>tc qdisc tbf</c>), while the silos still
 /// share one SQLite file. Silo <i>i</i> has the address 127.100.0.(10+i) on its link to the bridge (a loopback-range
 /// address, with <c>route_localnet</c> in its namespace, so the REST gateway's dev mode treats the clients as local); its
 /// own loopback keeps only 127.0.0.1/32. Clients reach silo <i>i</i> with sockets created inside its namespace, so a
@@ -195,19 +195,20 @@ internal sealed class NamespacedGrid : IGrid
 
     /// <summary>
     /// Cuts <paramref name="id"/>'s link to the bridge for <paramref name="cut"/> (its clients still reach it), or, with
-    /// <paramref name="netem"/>, degrades the link (e.g. "delay 200ms 100ms loss 30%") instead. After the heal a silo
+    /// <paramref name="shaping"/>, degrades the link with that queueing discipline instead (e.g. <c>tbf rate 128kbit burst
+    /// 4kbit latency 300ms</c>: a slow link that drops what waits longer; this machine's kernel has no <c>netem</c>). After the heal a silo
     /// declared dead meanwhile exits when it finds out; it is then started again, as a supervisor would.
     /// </summary>
-    public async Task PartitionAsync(string id, TimeSpan cut, string? netem = null)
+    public async Task PartitionAsync(string id, TimeSpan cut, string? shaping = null)
     {
         Faults++;
         var link = $"p{_silos[id].Index}";
         var incarnation = (await _membership.NewestAsync(id))?.Address;
-        if (netem is null) NetworkNamespace.Ip("-n", _switch.Name, "link", "set", link, "down");
-        else NetworkNamespace.Run("ip", ["netns", "exec", _switch.Name, "tc", "qdisc", "add", "dev", link, "root", "netem", .. netem.Split(' ')]);
-        Log(netem is null ? $"{id} cut off from the other silos (link down)" : $"{id}'s link degraded: netem {netem}");
+        if (shaping is null) NetworkNamespace.Ip("-n", _switch.Name, "link", "set", link, "down");
+        else NetworkNamespace.Run("ip", ["netns", "exec", _switch.Name, "tc", "qdisc", "add", "dev", link, "root", .. shaping.Split(' ')]);
+        Log(shaping is null ? $"{id} cut off from the other silos (link down)" : $"{id}'s link degraded: tc qdisc {shaping}");
         await Task.Delay(cut);
-        if (netem is null) NetworkNamespace.Ip("-n", _switch.Name, "link", "set", link, "up");
+        if (shaping is null) NetworkNamespace.Ip("-n", _switch.Name, "link", "set", link, "up");
         else NetworkNamespace.Run("ip", "netns", "exec", _switch.Name, "tc", "qdisc", "del", "dev", link, "root");
         Log($"{id}'s link healed after {cut.TotalSeconds:0} s");
         var since = Stopwatch.StartNew();

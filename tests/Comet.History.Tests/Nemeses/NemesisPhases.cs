@@ -51,7 +51,7 @@ internal static class NemesisPhases
 /// <summary>Phases of real network partitions between silo processes in network namespaces (<see cref="NamespacedGrid"/>).</summary>
 internal static class PartitionPhases
 {
-    public static readonly string[] All = ["partition", "netem"];
+    public static readonly string[] All = ["partition", "slow-link"];
 
     public static Phase Named(string name, TimeSpan load, Random random) => name switch
     {
@@ -61,11 +61,12 @@ internal static class PartitionPhases
             await Task.Delay(TimeSpan.FromSeconds(3));
             await grid.PartitionAsync(AnyMember(grid, random), TimeSpan.FromSeconds(random.Next(4, 16)));
         }),
-        "netem" => new Phase(name, load, async any =>
+        "slow-link" => new Phase(name, load, async any =>
         {
+            // tc's netem is not in this machine's kernel; a token bucket this narrow delays and drops instead.
             var grid = (NamespacedGrid)any;
             await Task.Delay(TimeSpan.FromSeconds(3));
-            await grid.PartitionAsync(AnyMember(grid, random), TimeSpan.FromSeconds(10), "delay 150ms 100ms loss 20%");
+            await grid.PartitionAsync(AnyMember(grid, random), TimeSpan.FromSeconds(12), "tbf rate 128kbit burst 4kbit latency 300ms");
         }),
         _ => throw new ArgumentException($"no partition nemesis '{name}': give {string.Join(", ", All)}", nameof(name)),
     };
