@@ -211,7 +211,10 @@ internal sealed class NamespacedGrid : IGrid
         if (shaping is null) NetworkNamespace.Ip("-n", _switch.Name, "link", "set", link, "up");
         else NetworkNamespace.Run("ip", "netns", "exec", _switch.Name, "tc", "qdisc", "del", "dev", link, "root");
         Log($"{id}'s link healed after {cut.TotalSeconds:0} s");
+        // A cut-off silo may be declared dead only after its link is back (the votes were cast during the cut): it
+        // then exits when it reads that. So watch it for the whole of AfterHeal, not only until it first answers.
         var since = Stopwatch.StartNew();
+        var servedAfter = (TimeSpan?)null;
         while (since.Elapsed < AfterHeal)
         {
             Process process;
@@ -222,15 +225,17 @@ internal sealed class NamespacedGrid : IGrid
                 await StartAsync(id);
                 return;
             }
-            if (incarnation is not null && (await _membership.RowAsync(incarnation))?.Status == SiloStatus.Active && await ServesAsync(id))
-            {
-                Log($"{id} serves again {since.Elapsed.TotalSeconds:0.0} s after the heal (never declared dead)");
-                LastHealed = _clock.Now;
-                return;
-            }
+            if (servedAfter is null && incarnation is not null && (await _membership.RowAsync(incarnation))?.Status == SiloStatus.Active && await ServesAsync(id))
+                servedAfter = since.Elapsed;
             await Task.Delay(200);
         }
-        Log($"{id} neither served nor exited within {AfterHeal.TotalSeconds:0} s of the heal: killed and started again");
+        if (servedAfter is { } served && incarnation is not null && (await _membership.RowAsync(incarnation))?.Status == SiloStatus.Active)
+        {
+            Log($"{id} served again {served.TotalSeconds:0.0} s after the heal and was still Active {AfterHeal.TotalSeconds:0} s after it (never declared dead)");
+            LastHealed = _clock.Now;
+            return;
+        }
+        Log($"{id} was not serving and Active {AfterHeal.TotalSeconds:0} s after the heal: killed and started again");
         await KillAsync(id);
         await StartAsync(id);
     }

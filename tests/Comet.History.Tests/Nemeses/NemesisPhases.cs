@@ -59,7 +59,8 @@ internal static class PartitionPhases
         {
             var grid = (NamespacedGrid)any;
             await Task.Delay(TimeSpan.FromSeconds(3));
-            await grid.PartitionAsync(AnyMember(grid, random), TimeSpan.FromSeconds(random.Next(4, 16)));
+            // Long enough, often, for the cut-off silo to be declared dead (about 8 s) and to fence itself once the link is back.
+            await grid.PartitionAsync(AnyMember(grid, random), TimeSpan.FromSeconds(random.Next(6, 21)));
         }),
         "slow-link" => new Phase(name, load, async any =>
         {
