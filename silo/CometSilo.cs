@@ -131,6 +131,10 @@ public sealed class CometSilo : IAsyncDisposable
             ConfigureStorage(silo, storage, settings);
             silo.AddCometGrid(grid => configuration.GetSection("Comet:Silo").Bind(grid),
                 sandbox => configuration.GetSection("Comet:Sandbox").Bind(sandbox));
+            // onTimer's share of the silo (issue 12): Comet:Silo:TimerBudget:CpuShare, MaxConcurrent, FirstBackOff, MaxBackOff.
+            silo.Services.AddOptions<Comet.Grains.Timers.TimerBudgetOptions>()
+                .Bind(configuration.GetSection("Comet:Silo:TimerBudget"))
+                .Validate(o => { o.Validate(); return true; });
             silo.AddIncomingGrainCallFilter<ApiKeyCallFilter>();
             silo.AddDashboard();
             if (certificate is not null)
