@@ -133,8 +133,8 @@ public sealed partial class AntiEntropy : BackgroundService
     /// </summary>
     private async Task CollectGarbageAsync(int partition, IReadOnlyList<IndexedKey> keys, List<VersionEntry>?[][] records, CancellationToken ct)
     {
-        var hiddenBefore = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - (long)_options.TombstoneGrace.TotalMilliseconds;
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var hiddenBefore = now - (long)_options.TombstoneGrace.TotalMilliseconds;
         var index = _grains.GetGrain<IKeyIndexGrain>(partition);
         for (var i = 0; i < keys.Count; i++)
         {

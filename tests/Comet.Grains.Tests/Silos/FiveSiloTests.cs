@@ -22,7 +22,7 @@ public sealed class FiveSiloTests(FiveSiloFixture fixture) : IClassFixture<FiveS
     {
         var key = "vanish-" + Guid.NewGuid().ToString("N");
         var args = Uri.EscapeDataString(JsonSerializer.Serialize(new { value = "key share", copies = 2, period = 1 }));
-        using (var put = await Http.PutAsync($"/v1/default/keys/{key}?n=1&w=1&args={args}", Lua(Sample("vanish.lua"))))
+        using (var put = await Http.PutAsync($"/v1/default/keys/{key}?n=1&w=1&args={args}", Lua(Samples.SamplesClusterFixture.Code("vanish"))))
             Assert.Equal(HttpStatusCode.Created, put.StatusCode);
 
         HashSet<string> expected = [];
@@ -130,16 +130,6 @@ public sealed class FiveSiloTests(FiveSiloFixture fixture) : IClassFixture<FiveS
         var content = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(code));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-lua");
         return content;
-    }
-
-    private static string Sample(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var path = Path.Combine(dir.FullName, "samples", "asos", name);
-            if (File.Exists(path)) return File.ReadAllText(path);
-        }
-        throw new FileNotFoundException($"samples/asos/{name} not found above {AppContext.BaseDirectory}");
     }
 }
 
