@@ -140,12 +140,7 @@ public sealed partial class ReplicaGrain : Grain, IReplicaGrain, IRemindable
         }
         // The dot is this replica's own next counter; the record persisted below carries it, so
         // a counter is never handed out twice, even across crashes and re-activations elsewhere.
-        var own = _record.MaxCounterOf(Node);
-        var counter = Math.Max(own, write.Context?[Node] ?? 0) + 1;
-        // A replica that holds no dot of its own (a new key, or one whose deletion was collected) starts its counter
-        // at the clock's milliseconds: above every counter an earlier life of the key used, so a context a client
-        // kept from before a collection can never cover a version of the key's new life.
-        if (own == 0) counter = Math.Max(counter, (ulong)now);
+        var counter = Math.Max(_record.MaxCounterOf(Node), write.Context?[Node] ?? 0) + 1;
         var version = ObjectVersion.Next(write.Context ?? _record.CausalClock(), Node, counter);
         var entry = new VersionEntry(version, write.Kind, write.Code, write.Payload, now, write.ExpiresAtMs, write.Caller.Id);
         var (_, stored, absorbed) = await ApplyCoreAsync(new ReplicaPut(entry, PutMode.Client, write.Caller, replicas)).ConfigureAwait(true);
